@@ -1,0 +1,28 @@
+/* server.h - what the FUSE layer serves from: the table, the log, and the
+ * facts of this mount. One instance, passed to libfuse as its userdata. */
+#ifndef MMAPFS_SERVER_H
+#define MMAPFS_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cmdlog.h"
+#include "table.h"
+
+struct server {
+	struct table table;
+	struct cmdlog log;
+	char *mountpoint;	/* absolute */
+	dev_t own_dev;		/* the mount's device, once mounted */
+	bool allow_other;	/* multi-user: permissions and caller credentials */
+	uid_t uid;		/* the server's own */
+	gid_t gid;
+	time_t started;
+};
+
+struct fuse_lowlevel_ops;
+/* The low-level operations of mmapfs. */
+const struct fuse_lowlevel_ops *fs_operations(void);
+
+#endif

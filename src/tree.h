@@ -1,0 +1,72 @@
+/* tree.h - the files mmapfs shows, their names and inode numbers.
+ *
+ * The root's files have fixed inodes. A mapping's directory and files take
+ * inodes made of the mapping's id (never reused) and the file's kind, so an
+ * inode names its mapping without any per-inode state in the server, and a
+ * file of a closed mapping can never be mistaken for one of a new mapping
+ * that took the same name. */
+#ifndef MMAPFS_TREE_H
+#define MMAPFS_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum node {
+	NODE_NONE = 0,
+	NODE_ROOT = 1,
+	NODE_CTL,
+	NODE_PAGESIZE,
+	NODE_ALLOCGRAN,
+	NODE_STATS,
+	NODE_LOG,
+	NODE_MAPS,
+	NODE_ROOT_LAST = NODE_MAPS,
+};
+
+/* Kinds of file inside maps/NAME/. */
+enum kind {
+	KIND_DIR = 0,
+	KIND_DATA,
+	KIND_CTL,
+	KIND_SIZE,
+	KIND_POS,
+	KIND_ACCESS,
+	KIND_FILESIZE,
+	KIND_OFFSET,
+	KIND_FLAGS,
+	KIND_PROT,
+	KIND_SOURCE,
+	KIND_STREAM,
+	KIND_LINE,
+	KIND_COUNT,
+};
+
+#define KIND_BITS 5
+
+static inline uint64_t mapping_ino(uint64_t id, enum kind k)
+{
+	return id << KIND_BITS | (uint64_t)k;
+}
+
+static inline uint64_t ino_mapping_id(uint64_t ino)
+{
+	return ino >> KIND_BITS;
+}
+
+static inline enum kind ino_kind(uint64_t ino)
+{
+	return (enum kind)(ino & ((1u << KIND_BITS) - 1));
+}
+
+static inline bool ino_is_mapping(uint64_t ino)
+{
+	return ino > NODE_ROOT_LAST;
+}
+
+const char *root_file_name(enum node n);
+enum node root_file_lookup(const char *name);
+const char *kind_name(enum kind k);
+enum kind kind_lookup(const char *name);
+
+#endif
