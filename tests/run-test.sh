@@ -1,0 +1,32 @@
+#!/bin/sh
+# Run one Criterion test program so that it prints TAP on stdout.
+# Integration tests (tests/it_*) need /dev/fuse: without it they are
+# skipped, except in CI (CI=true), where a mount that cannot happen fails.
+# Each program gets a private TMPDIR; whatever it left mounted or running
+# there is cleaned up after it, so no test leaves a daemon or a mount behind.
+prog=$1
+shift
+case $(basename "$prog") in
+it_*)
+	if [ ! -c /dev/fuse ] || [ ! -r /dev/fuse ]; then
+		if [ "${CI:-}" = true ]; then
+			echo "Bail out! /dev/fuse is missing: integration tests cannot mount (CI=true)"
+			exit 1
+		fi
+		echo "1..0 # SKIP /dev/fuse is missing: cannot mount"
+		exit 0
+	fi
+	;;
+esac
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/mmapfs-test.XXXXXX") || exit 1
+export TMPDIR
+"$prog" --tap=- --timeout 120 "$@"
+rc=$?
+# Leftovers can only come from a test that crashed past its own clean-up.
+awk -v d="$TMPDIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | while read -r m; do
+	echo "# cleaning up a mount left behind: $m"
+	fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m"
+done
+pkill -KILL -f "mmapfs.*$TMPDIR/" 2>/dev/null
+rm -rf "$TMPDIR"
+exit $rc
