@@ -16,6 +16,7 @@
 
 #include "attrs.h"
 #include "command.h"
+#include "creds.h"
 #include "ctlqueue.h"
 #include "server.h"
 #include "tree.h"
@@ -329,10 +330,27 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 	struct runner_ctx c = {
 		.server = s,
 		.m = f->m,
-		.env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid },
+		.env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid, s->allow_other },
 		.pid = who->pid,
 	};
-	ssize_t rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
+	/* With allow_other, `map` opens files as the caller, not as the server. */
+	struct creds caller, saved;
+	bool as_caller = s->allow_other && !f->m;
+	ssize_t rc = 0;
+	bool switched = false;
+	if (as_caller) {
+		caller.uid = who->uid;
+		caller.gid = who->gid;
+		caller.ngroups = fuse_req_getgroups(req, CREDS_MAX_GROUPS, caller.groups);
+		if (caller.ngroups < 0 || caller.ngroups > CREDS_MAX_GROUPS)
+			caller.ngroups = 0;
+		rc = creds_become(&caller, &saved);
+		switched = rc == 0;
+	}
+	if (rc == 0)
+		rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
+	if (switched)
+		creds_restore(&saved);
 	if (rc < 0)
 		fuse_reply_err(req, (int)-rc);
 	else

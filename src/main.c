@@ -106,8 +106,11 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 		return fuse_session_loop(se);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)opts->clone_fd);
-	fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
-	fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
+	/* UINT_MAX means "not given": keep libfuse's defaults then. */
+	if (opts->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
+	if (opts->max_threads != UINT_MAX && opts->max_threads != 0)
+		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
 	int rc = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
