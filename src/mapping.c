@@ -125,15 +125,43 @@ static void resolve_access(enum access_mode *access, int *flags, int *prot)
 	}
 }
 
+/* An absolute path with "//", "/./" and "/../" folded, without asking the
+ * file system (which, inside this mount, is the server itself). */
+static void fold_path(const char *path, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = path; *p && n + 2 < cap;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && out[--n] != '/')
+				;
+		} else if (!(len == 1 && p[0] == '.') && n + len + 2 < cap) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+}
+
 /* Lexically inside the mount: would make the server call itself. */
 static bool inside_mount(const char *path, const char *mount)
 {
 	if (!mount || !*mount)
 		return false;
+	char folded[PATH_MAX];
+	fold_path(path, folded, sizeof folded);
 	size_t n = strlen(mount);
 	while (n > 1 && mount[n - 1] == '/')
 		n--;
-	return strncmp(path, mount, n) == 0 && (path[n] == '/' || path[n] == '\0');
+	return strncmp(folded, mount, n) == 0 && (folded[n] == '/' || folded[n] == '\0');
 }
 
 static void name_anonymous(struct mapping *m)

@@ -300,6 +300,8 @@ Test(core, sources_that_cannot_be_mapped)
 	char command[4200];
 	snprintf(command, sizeof command, "map %s", mp(&M, "stats"));
 	cr_expect_eq(cmd(&M, "ctl", command, out, sizeof out), -EDEADLK);
+	snprintf(command, sizeof command, "map /tmp/..//%s/./maps/../stats", M.dir + 1);
+	cr_expect_eq(cmd(&M, "ctl", command, out, sizeof out), -EDEADLK, "%s", command);
 	make_file(sp(&M, "empty"), "", 0);
 	snprintf(command, sizeof command, "map %s", sp(&M, "empty"));
 	cr_expect_eq(cmd(&M, "ctl", command, out, sizeof out), -EINVAL);
