@@ -447,12 +447,19 @@ static int reply_sink(void *p, const char *bytes, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
-static void reply_text(fuse_req_t req, const char *text, size_t len, size_t size, off_t off)
+/* The slice [off, off+size) of an open file's text, copied: once a reply
+ * is sent, release() may free the open file on another thread, so nothing
+ * of it may be in use while replying. */
+static int text_slice(struct open_file *f, size_t size, off_t off, char **out, size_t *n)
 {
-	if ((size_t)off >= len)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, text + off, len - (size_t)off < size ? len - (size_t)off : size);
+	size_t len = f->text ? f->text_len : 0;
+	*n = (size_t)off >= len ? 0 : len - (size_t)off < size ? len - (size_t)off : size;
+	*out = malloc(*n ? *n : 1);
+	if (!*out)
+		return -ENOMEM;
+	if (*n)
+		memcpy(*out, f->text + off, *n);
+	return 0;
 }
 
 /* Generated files: the text is made afresh by each read at offset 0, and
@@ -461,6 +468,8 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 {
 	struct server *s = server_of(req);
 	struct msg msg;
+	char *slice = NULL;
+	size_t n = 0;
 	int rc = 0;
 	pthread_mutex_lock(&f->text_lock);
 	if (off == 0 && f->node != NODE_LOG) {
@@ -469,11 +478,14 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 		rc = f->m ? attr_render(f->m, f->kind, &f->text, &f->text_len, &msg)
 			  : root_render(&s->table, f->node, &f->text, &f->text_len);
 	}
+	if (rc == 0)
+		rc = text_slice(f, size, off, &slice, &n);
+	pthread_mutex_unlock(&f->text_lock);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
-		reply_text(req, f->text, f->text ? f->text_len : 0, size, off);
-	pthread_mutex_unlock(&f->text_lock);
+		fuse_reply_buf(req, slice, n);
+	free(slice);
 }
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -497,14 +509,19 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		read_generated(req, f, size, off);
 		return;
 	}
+	/* The reply goes out under the mapping's lock, and release() may drop
+	 * the open file's reference as soon as it is sent: hold our own. */
+	struct mapping *m = f->m;
+	mapping_ref(m);
 	if (f->kind == KIND_DATA)
-		rc = mapping_read_at(f->m, (uint64_t)off, size, reply_sink, &c);
+		rc = mapping_read_at(m, (uint64_t)off, size, reply_sink, &c);
 	else if (f->kind == KIND_STREAM)
-		rc = mapping_stream_read(f->m, size, reply_sink, &c);
+		rc = mapping_stream_read(m, size, reply_sink, &c);
 	else
-		rc = mapping_readline(f->m, size, reply_sink, &c);
+		rc = mapping_readline(m, size, reply_sink, &c);
 	if (rc < 0 && !c.replied)
 		fuse_reply_err(req, -rc);
+	mapping_unref(m);
 }
 
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
