@@ -370,6 +370,23 @@ Test(conf_ctl, seek_out_of_range_leaves_pos)
 	expect_pos(n, 5);
 }
 
+/* Numbers that do not fit a Py_ssize_t: OverflowError, CPython's words. */
+Test(conf_ctl, numbers_too_large_for_ssize_t)
+{
+	const char *f = conf_digits("f", 10);
+	const char *n = conf_map("%s", f);
+	const char *big = "error: Python int too large to convert to C ssize_t";
+	expect_mcmd(n, EINVAL, big, "seek 0x8000000000000000");
+	expect_mcmd(n, EINVAL, big, "seek 99999999999999999999");
+	expect_mcmd(n, EINVAL, big, "resize 0x10000000000000000");
+	expect_mcmd(n, EINVAL, big, "find a 0 99999999999999999999");
+	expect_mcmd(n, EINVAL, big, "move 0 0 0x8000000000000000");
+	expect_mcmd(n, EINVAL, big, "seek 16777216T");
+	expect_ctl("ctl", EINVAL, big, "map %s length=0x8000000000000000", f);
+	expect_pos(n, 0);
+	expect_attr(n, "size", "10");
+}
+
 /* Writing pos is seek. */
 Test(conf_ctl, writing_pos_seeks)
 {
