@@ -54,6 +54,9 @@ const char *conf_digits(const char *name, size_t n)
 }
 
 static void vexpect_ctl(const char *ctl, int err, const char *line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void vexpect_ctl(const char *ctl, int err, const char *line, const char *fmt, va_list ap)
 {
 	char command[8192], out[4096];
 	vsnprintf(command, sizeof command, fmt, ap);

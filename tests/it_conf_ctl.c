@@ -167,6 +167,18 @@ Test(conf_ctl, madvise_errors)
 	expect_mcmd(n, EINVAL, "error: invalid number: 'x'", "madvise normal x");
 }
 
+/* A number goes to madvise(2) as mm.madvise(int) passes it: what the kernel
+ * does not know is its EINVAL, "Invalid argument" (OSError). */
+Test(conf_ctl, madvise_numbers_go_to_the_kernel)
+{
+	const char *f = conf_digits("f", 100);
+	const char *n = conf_map("%s", f);
+	expect_mcmd(n, EINVAL, "error: Invalid argument", "madvise 999");
+	expect_mcmd(n, EINVAL, "error: Invalid argument", "madvise 0x7fffffff");
+	expect_mcmd(n, EINVAL, "error: Invalid argument", "madvise -1");
+	expect_mcmd(n, EINVAL, "error: Invalid argument", "madvise -2 0 100");
+}
+
 /* Advice that acts on the machine's hardware pages is refused, by any name. */
 Test(conf_ctl, madvise_hardware_advice_is_refused)
 {
@@ -516,7 +528,9 @@ Test(conf_ctl, close_through_the_mapping_ctl)
 	const char *n = conf_map("%s name=closing", f);
 	int data = open(mp(&M, "maps/%s/data", n), O_RDWR);
 	int stream = open(mp(&M, "maps/%s/stream", n), O_RDWR);
-	cr_assert(data >= 0 && stream >= 0);
+	int pos = open(mp(&M, "maps/%s/pos", n), O_RDWR);
+	int ctl = open(mp(&M, "maps/%s/ctl", n), O_RDWR);
+	cr_assert(data >= 0 && stream >= 0 && pos >= 0 && ctl >= 0);
 	cr_assert_eq(pwrite(data, "CL", 2, 0), 2);
 	expect_ctl("maps/closing/ctl", 0, "ok", "close");
 	struct stat st;
@@ -530,8 +544,22 @@ Test(conf_ctl, close_through_the_mapping_ctl)
 	cr_expect_eq(errno, ENXIO);
 	cr_expect_eq(write(stream, "x", 1), -1);
 	cr_expect_eq(errno, ENXIO);
+	/* attribute files too: tell() and seek() on a closed mmap */
+	cr_expect_eq(pread(pos, buf, sizeof buf, 0), -1);
+	cr_expect_eq(errno, ENXIO);
+	cr_expect_eq(write(pos, "1", 1), -1);
+	cr_expect_eq(errno, ENXIO);
+	/* and the ctl that was open: ValueError("mmap closed or invalid") */
+	cr_expect_eq(write(ctl, "find 1", 6), -1);
+	cr_expect_eq(errno, ENXIO);
+	char line[128];
+	ssize_t got = read(ctl, line, sizeof line - 1);
+	line[got > 0 ? got : 0] = '\0';
+	cr_expect_str_eq(line, "error: mmap closed or invalid\n");
 	close(data);
 	close(stream);
+	close(pos);
+	close(ctl);
 	expect_ctl("ctl", ENOENT, "error: no mapping named 'closing'", "close closing");
 	expect_bytes_str(mp(&M, "stats"), "maps 0\nbytes 0\nmax_maps 100000\nmax_bytes 1099511627776\n");
 }
