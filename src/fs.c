@@ -359,9 +359,11 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 
 /* ---- open, read, write ------------------------------------------------ */
 
+/* O_TRUNC counts as writing even with O_RDONLY: Linux truncates then too,
+ * and asks for write permission to do it. */
 static bool opens_for_writing(const struct fuse_file_info *fi)
 {
-	return (fi->flags & O_ACCMODE) != O_RDONLY;
+	return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 }
 
 static int open_root_file(struct server *s, enum node n, struct fuse_file_info *fi,
@@ -401,7 +403,7 @@ static int open_mapping_file(struct server *s, fuse_ino_t ino, struct fuse_file_
 	case KIND_STREAM:
 		if (writing && !mapping_takes_writes(f->m))
 			return -EACCES;
-		if (writing && (fi->flags & O_TRUNC) && f->kind == KIND_DATA)
+		if ((fi->flags & O_TRUNC) && f->kind == KIND_DATA)
 			return mapping_resize(f->m, 0, NULL);
 		return 0;
 	case KIND_SIZE:
@@ -535,7 +537,9 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	switch (f->m ? f->kind : KIND_DIR) {
 	case KIND_DATA:
-		rc = mapping_write_at(f->m, (uint64_t)off, buf, size, true, NULL);
+		/* The kernel's idea of the end may be stale: append at ours. */
+		rc = (fi->flags & O_APPEND) ? mapping_append(f->m, buf, size, NULL)
+					    : mapping_write_at(f->m, (uint64_t)off, buf, size, true, NULL);
 		break;
 	case KIND_STREAM:
 		rc = mapping_stream_write(f->m, buf, size, NULL);

@@ -570,10 +570,29 @@ ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n)
 	return rc < 0 ? rc : (ssize_t)t.copied;
 }
 
+static int write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n, bool grow,
+			struct msg *msg);
+
 ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_t n,
 			 bool grow, struct msg *msg)
 {
 	pthread_rwlock_wrlock(&m->lock);
+	int rc = write_locked(m, off, buf, n, grow, msg);
+	pthread_rwlock_unlock(&m->lock);
+	return rc < 0 ? rc : (ssize_t)n;
+}
+
+ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg *msg)
+{
+	pthread_rwlock_wrlock(&m->lock);
+	int rc = write_locked(m, m->len, buf, n, true, msg);
+	pthread_rwlock_unlock(&m->lock);
+	return rc < 0 ? rc : (ssize_t)n;
+}
+
+static int write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n, bool grow,
+			struct msg *msg)
+{
 	int rc = check_writable(m, msg);
 	if (rc == 0 && n > 0 && (off > m->len || m->len - off < n)) {
 		if (!grow || !mapping_can_resize(m) || off > (uint64_t)INT64_MAX - n)
@@ -583,8 +602,7 @@ ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_
 	}
 	if (rc == 0 && n > 0 && (rc = guarded_memcpy(m->data + off, buf, n)) < 0)
 		rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
-	pthread_rwlock_unlock(&m->lock);
-	return rc < 0 ? rc : (ssize_t)n;
+	return rc;
 }
 
 int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)

@@ -69,4 +69,7 @@ ssize_t write_once(const char *path, const void *buf, size_t len);
 char *sh_out(int *status, size_t *len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The four stats lines the SPEC names, in order, at the top of `stats`. */
+void expect_stats_head(const char *want);
+
 #endif

@@ -194,3 +194,11 @@ char *sh_out(int *status, size_t *len, const char *fmt, ...)
 		*len = n;
 	return out;
 }
+
+void expect_stats_head(const char *want)
+{
+	char *got = read_all(mp(&M, "stats"), NULL);
+	cr_assert(got, "read stats: %s", strerror(errno));
+	cr_expect(strncmp(got, want, strlen(want)) == 0, "stats:\n%s\nwanted first:\n%s", got, want);
+	free(got);
+}

@@ -534,3 +534,17 @@ Test(core, sigterm_flushes_and_exits_zero)
 	struct stat st;
 	cr_expect_eq(stat(mp(&M, "ctl"), &st), -1, "unmounted");
 }
+
+Test(core, append_lands_at_the_current_end)
+{
+	make_file(sp(&M, "f"), "0123456789", 10);
+	const char *n = map_ok(&M, "%s", sp(&M, "f"));
+	free(read_all(mp(&M, "maps/%s/data", n), NULL)); /* the kernel learns size 10 */
+	cr_assert_eq(write_all(mp(&M, "maps/%s/size", n), "12", 2, O_TRUNC), 0);
+	cr_assert_eq(write_all(mp(&M, "maps/%s/data", n), "ab", 2, O_APPEND), 0);
+	size_t len;
+	char *d = read_all(sp(&M, "f"), &len);
+	cr_expect_eq(len, 14);
+	cr_expect(memcmp(d, "0123456789\0\0ab", 14) == 0);
+	free(d);
+}
