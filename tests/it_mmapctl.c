@@ -348,6 +348,13 @@ Test(mmapctl, awkward_needles_are_found)
 	expect_ok(&r, "18\n");
 	ctl(&r, "find", name, "-x", NULL);
 	expect_usage(&r, "unknown option '-x'");
+	/* A command longer than one write() may carry: the server's refusal. */
+	char *huge = malloc(70001);
+	memset(huge, 'a', 70000);
+	huge[70000] = '\0';
+	ctl(&r, "find", name, huge, NULL);
+	expect_fail(&r, 1, "mmapctl: command too long (a write() carries at most 65536 bytes)\n");
+	free(huge);
 }
 
 Test(mmapctl, find_escapes_give_binary_needles)
