@@ -848,3 +848,51 @@ Test(offline, man_pages_render)
 	expect_man_page("mmapctl.1", "mmapctl - ");
 	expect_man_page("mmapfs.1", "mmapfs - ");
 }
+
+/* ---- bash completion ------------------------------------------------------------------ */
+
+/* What the completion offers for a command line typed up to its end. */
+static char *complete(const char *line)
+{
+	const char *src = getenv("MMAPFS_SRCDIR");
+	cr_assert(src, "MMAPFS_SRCDIR is not set (make check sets it)");
+	char script[8192];
+	snprintf(script, sizeof script,
+		 "source '%s/contrib/bash-completion/mmapctl' || exit 9\n"
+		 "COMP_LINE=\"$1\"; COMP_POINT=${#1}; _mmapctl\n"
+		 "if ((${#COMPREPLY[@]})); then printf '%%s\\n' \"${COMPREPLY[@]}\"; fi\n",
+		 src);
+	struct how bash = { .program = "bash" };
+	struct run r;
+	ctl_how(&r, &bash, "--norc", "-c", script, "bash", line, NULL);
+	cr_expect_eq(r.status, 0, "bash: %s", r.err);
+	cr_expect_str_eq(r.err, "");
+	free(r.err);
+	return r.out;
+}
+
+static void expect_completion(const char *line, const char *want)
+{
+	char *got = complete(line);
+	cr_expect_str_eq(got, want, "completing '%s'", line);
+	free(got);
+}
+
+Test(mmapctl, bash_completes_commands_names_and_options)
+{
+	map_ok(&M, "anon length=1 name=alpha");
+	map_ok(&M, "anon length=1 name=beta");
+	expect_completion("mmapctl m", "map\nmadvise\nmove\n");
+	expect_completion("mmapctl info ", "alpha\nbeta\n");
+	expect_completion("mmapctl find -e a", "alpha\n");
+	expect_completion("mmapctl seek beta 0 ", "set\ncur\nend\n");
+	expect_completion("mmapctl madvise alpha willn", "willneed\n");
+	expect_completion("mmapctl map /x acc", "access=\n");
+	expect_completion("mmapctl map /x access=c", "copy\n");
+	expect_completion("mmapctl map /x flags=private,pop", "private,populate\n");
+	expect_completion("mmapctl pages --color=n", "never\n");
+	expect_completion("mmapctl info alpha ", "");
+	char line[4200];
+	snprintf(line, sizeof line, "mmapctl -m %s close b", M.dir);
+	expect_completion(line, "beta\n");
+}
