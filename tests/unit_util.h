@@ -71,6 +71,20 @@ static inline const char *make_file(const void *data, size_t n)
 	return path;
 }
 
+/* A new file $TMPDIR/NAME (NAME may hold blanks) of n bytes; returns its path. */
+static inline const char *make_named_file(const char *name, const void *data, size_t n)
+{
+	cr_assert_lt(n_made_files, 16, "too many files in one test");
+	char *path = made_files[n_made_files];
+	snprintf(path, PATH_MAX, "%s/%s", tmp_dir(), name);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0, "create %s: %s", path, strerror(errno));
+	n_made_files++;
+	cr_assert_eq(write(fd, data, n), (ssize_t)n);
+	close(fd);
+	return path;
+}
+
 /* A file of n bytes where byte i is 'a' + i % 26. */
 static inline const char *make_abc_file(size_t n)
 {
