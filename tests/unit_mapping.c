@@ -4,6 +4,8 @@
  * find/rfind as CPython 3.13+ has them, close, and faults. */
 #include "unit_util.h"
 
+#include <pthread.h>
+
 #include "guard.h"
 #include "mapping.h"
 
@@ -17,6 +19,7 @@ TestSuite(move, .fini = remove_made_files);
 TestSuite(find, .fini = remove_made_files);
 TestSuite(closed, .fini = remove_made_files);
 TestSuite(fault, .fini = remove_made_files);
+TestSuite(threads, .fini = remove_made_files);
 
 static const char *path_of_last;
 
@@ -181,6 +184,31 @@ Test(copy, write_past_the_end_without_grow_writes_nothing)
 		     "write past the end of a mapping that cannot grow");
 	cr_expect_eq(len_of(m), 10);
 	expect_slice(m, 0, "0123456789");
+	expect_file(path_of_last, "0123456789");
+	mapping_unref(m);
+}
+
+Test(copy, write_whose_end_overflows_int64_is_efbig)
+{
+	struct mapping *m = map_text("0123456789");
+	struct msg msg = { "" };
+	expect_error(mapping_write_at(m, UINT64_MAX - 1, "ab", 2, true, &msg), EFBIG, msg,
+		     "write past the end of a mapping that cannot grow");
+	expect_error(mapping_write_at(m, (uint64_t)INT64_MAX, "a", 1, true, &msg), EFBIG, msg,
+		     "write past the end of a mapping that cannot grow");
+	cr_expect_eq(len_of(m), 10);
+	expect_file(path_of_last, "0123456789");
+	mapping_unref(m);
+}
+
+Test(copy, growth_the_file_system_refuses_changes_nothing)
+{
+	struct mapping *m = map_text("0123456789");
+	struct msg msg = { "" };
+	/* No file system holds a file of 2**63-1 bytes: ftruncate says EFBIG. */
+	expect_error(mapping_write_at(m, (uint64_t)INT64_MAX - 1, "a", 1, true, &msg), EFBIG, msg,
+		     "File too large");
+	cr_expect_eq(len_of(m), 10);
 	expect_file(path_of_last, "0123456789");
 	mapping_unref(m);
 }
@@ -1236,4 +1264,89 @@ Test(fault, find_readline_and_move_over_a_vanished_page_are_eio)
 	cr_expect_eq(mapping_find(m, "cd", 2, &start, &end, false, &at, NULL), 0);
 	cr_expect_eq(at, 2, "the page that is left still searches");
 	mapping_unref(m);
+}
+
+/* ---- many threads at once ----------------------------------------------------- */
+
+#define CHUNK 4096
+
+struct race {
+	struct mapping *m;
+	int rounds;
+	int torn;	/* copies that saw two writes' bytes mixed */
+	int errors;
+};
+
+/* Each write fills the first CHUNK bytes with one letter. */
+static void *writer(void *arg)
+{
+	struct race *r = arg;
+	char buf[CHUNK];
+	for (int i = 0; i < r->rounds; i++) {
+		memset(buf, 'A' + i % 26, sizeof buf);
+		if (mapping_write_at(r->m, 0, buf, sizeof buf, false, NULL) != CHUNK)
+			__atomic_add_fetch(&r->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct race *r = arg;
+	char buf[CHUNK];
+	for (int i = 0; i < r->rounds; i++) {
+		ssize_t n = mapping_copy_out(r->m, 0, buf, sizeof buf);
+		if (n != CHUNK) {
+			__atomic_add_fetch(&r->errors, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		for (size_t k = 1; k < CHUNK; k++) {
+			if (buf[k] != buf[0]) {
+				__atomic_add_fetch(&r->torn, 1, __ATOMIC_RELAXED);
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Moves the mapping around (grow, shrink) while the others copy. */
+static void *resizer(void *arg)
+{
+	struct race *r = arg;
+	for (int i = 0; i < r->rounds; i++) {
+		int64_t len = i % 2 ? CHUNK : 64 * CHUNK;
+		if (mapping_resize(r->m, len, NULL) != 0)
+			__atomic_add_fetch(&r->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void race(struct mapping *m)
+{
+	struct race r = { m, 2000, 0, 0 };
+	pthread_t t[5];
+	void *(*fn[5])(void *) = { writer, writer, reader, reader, resizer };
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, fn[i], &r), 0);
+	for (int i = 0; i < 5; i++)
+		pthread_join(t[i], NULL);
+	cr_expect_eq(r.errors, 0, "%d operations failed", r.errors);
+	cr_expect_eq(r.torn, 0, "%d copies saw a write half done", r.torn);
+	mapping_unref(m);
+}
+
+Test(threads, copies_never_see_a_write_half_done_file)
+{
+	race(map_path(make_abc_file(CHUNK)));
+}
+
+Test(threads, copies_never_see_a_write_half_done_shared_anonymous)
+{
+	race(map_anon(CHUNK, MAP_SHARED));
+}
+
+Test(threads, copies_never_see_a_write_half_done_private_anonymous)
+{
+	race(map_anon(CHUNK, MAP_PRIVATE));
 }
