@@ -209,7 +209,7 @@ Test(tree, mapping_file_names_round_trip)
 				"flags", "prot", "source", "stream", "line" };
 	for (int k = KIND_DATA; k < KIND_COUNT; k++) {
 		cr_expect_str_eq(kind_name((enum kind)k), names[k - 1]);
-		cr_expect_eq(kind_lookup(names[k - 1]), k);
+		cr_expect_eq((int)kind_lookup(names[k - 1]), k);
 	}
 	cr_expect_null(kind_name(KIND_DIR));
 	cr_expect_null(kind_name(KIND_COUNT));
@@ -225,7 +225,7 @@ Test(tree, inodes_name_their_mapping_and_kind)
 		for (int k = KIND_DIR; k < KIND_COUNT; k++) {
 			uint64_t ino = mapping_ino(ids[i], (enum kind)k);
 			cr_expect_eq(ino_mapping_id(ino), ids[i]);
-			cr_expect_eq(ino_kind(ino), k);
+			cr_expect_eq((int)ino_kind(ino), k);
 			cr_expect(ino_is_mapping(ino), "id %llu kind %d",
 				  (unsigned long long)ids[i], k);
 		}

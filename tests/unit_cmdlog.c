@@ -102,7 +102,7 @@ Test(cmdlog, keeps_the_most_recent_lines_oldest_first)
 	cr_expect_eq(strncmp(text, first, strlen(first)), 0, "oldest kept line first");
 	cr_expect_eq(memcmp(text + len - strlen(last), last, strlen(last)), 0, "newest last");
 	free(text);
-	cr_expect_eq(L.seq, CMDLOG_LINES + extra);
+	cr_expect_eq(L.seq, (unsigned long long)(CMDLOG_LINES + extra));
 }
 
 Test(cmdlog, exactly_full)
