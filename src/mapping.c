@@ -459,6 +459,38 @@ static int remap(struct mapping *m, size_t new_len, struct msg *msg)
 	return 0;
 }
 
+struct tail_fill {
+	struct mapping *m;
+	size_t from, to;
+};
+
+/* Zeros, or the file's bytes (zeros where the file ends), over the tail. */
+static void do_fill_tail(void *ctx)
+{
+	struct tail_fill *t = ctx;
+	char *p = t->m->data + t->from;
+	size_t n = t->to - t->from;
+	ssize_t got = 0;
+	if (t->m->fd >= 0 && !t->m->anonymous)
+		got = pread(t->m->fd, p, n, t->m->offset + (off_t)t->from);
+	if (got < 0)
+		got = 0;
+	memset(p + got, 0, n - (size_t)got);
+}
+
+/* A private mapping keeps the old bytes of its last partial page beyond a
+ * shrink (mremap moves whole pages); growing again must show what the SPEC
+ * promises there instead: zeros for anonymous memory, else the file's bytes. */
+static int refresh_grown_tail(struct mapping *m, size_t old_len, size_t new_len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page_end = (old_len + page - 1) / page * page;
+	struct tail_fill t = { m, old_len, new_len < page_end ? new_len : page_end };
+	if (is_shared(m->flags) || old_len % page == 0 || t.to <= t.from || !m->data)
+		return 0;
+	return guarded_call(do_fill_tail, &t);
+}
+
 static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 {
 	int rc = check_open(m, msg);
@@ -496,6 +528,8 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 		budget_give(m->budget, (uint64_t)(old_len - new_len));
 	m->len = (size_t)new_len;
 	name_anonymous(m);
+	if (new_len > old_len && refresh_grown_tail(m, (size_t)old_len, (size_t)new_len) < 0)
+		return fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
 	return 0;
 }
 

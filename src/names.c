@@ -2,6 +2,8 @@
 #include "config.h"
 #include "names.h"
 
+#include "parse.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -198,10 +200,9 @@ int advice_parse(const char *word, size_t len, int *out, struct msg *m)
 		}
 	}
 	/* A number passes straight to madvise(2), as mmap.madvise(int) does. */
-	char *end;
-	errno = 0;
-	long v = strtol(word, &end, 0);
-	if (len > 0 && end == word + len && errno == 0 && v >= INT32_MIN && v <= INT32_MAX) {
+	struct token t = { (char *)word, len };
+	int64_t v;
+	if (parse_number(&t, &v, NULL) == 0 && v >= INT32_MIN && v <= INT32_MAX) {
 		*out = (int)v;
 		return 0;
 	}

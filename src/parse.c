@@ -168,10 +168,10 @@ int parse_number(const struct token *t, int64_t *out, struct msg *m)
 			overflow = true;
 		v <<= shift;
 	}
-	/* INT64_MIN itself is not needed by any command; keep the range symmetric. */
-	if (overflow || v > (uint64_t)INT64_MAX)
+	/* As CPython's ssize_t conversion: [-2**63, 2**63 - 1]. */
+	if (overflow || v > (uint64_t)INT64_MAX + neg)
 		return fail(m, EINVAL, "Python int too large to convert to C ssize_t");
-	*out = neg ? -(int64_t)v : (int64_t)v;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
 }
 

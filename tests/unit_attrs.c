@@ -166,7 +166,8 @@ Test(root_files, stats)
 {
 	struct table t;
 	cr_assert_eq(table_init(&t, 100000, 1099511627776ULL), 0);
-	expect_root(&t, NODE_STATS, "maps 0\nbytes 0\nmax_maps 100000\nmax_bytes 1099511627776\n");
+	expect_root(&t, NODE_STATS, "maps 0\nbytes 0\nmax_maps 100000\nmax_bytes 1099511627776\n"
+		    "resident 0\n");
 	struct mapping *m = mapping_new();
 	cr_assert_eq(table_reserve(&t, m, NULL, 0, NULL), 0);
 	struct map_request r;
@@ -175,7 +176,9 @@ Test(root_files, stats)
 	cr_assert_eq(mapping_establish(m, &r, &t.budget, NULL), 0);
 	table_publish(&t, m);
 	mapping_unref(m);
-	expect_root(&t, NODE_STATS, "maps 1\nbytes 8192\nmax_maps 100000\nmax_bytes 1099511627776\n");
+	/* Untouched anonymous memory has no resident pages yet. */
+	expect_root(&t, NODE_STATS, "maps 1\nbytes 8192\nmax_maps 100000\nmax_bytes 1099511627776\n"
+		    "resident 0\n");
 	table_destroy(&t);
 }
 
@@ -206,7 +209,8 @@ Test(tree, root_file_names_round_trip)
 Test(tree, mapping_file_names_round_trip)
 {
 	const char *names[] = { "data", "ctl", "size", "pos", "access", "filesize", "offset",
-				"flags", "prot", "source", "stream", "line" };
+				"flags", "prot", "source", "stream", "line", "pages", "smaps" };
+	cr_assert_eq(sizeof names / sizeof *names, KIND_COUNT - 1, "every kind has a name here");
 	for (int k = KIND_DATA; k < KIND_COUNT; k++) {
 		cr_expect_str_eq(kind_name((enum kind)k), names[k - 1]);
 		cr_expect_eq((int)kind_lookup(names[k - 1]), k);

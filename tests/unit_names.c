@@ -347,8 +347,8 @@ Test(advice, leading_zero_is_still_decimal)
 
 Test(advice, bad_words_and_numbers_are_refused)
 {
-	const char *bad[] = { "bogus", "", "MADV_", "madv_", "dont need", "4x", "-1",
-			      "2147483648", "0x", "MADV_4" };
+	const char *bad[] = { "bogus", "", "MADV_", "madv_", "dont need", "4x",
+			      "2147483648", "-2147483649", "0x", "MADV_4" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct msg m = { "" };
 		int a = 77;
@@ -357,6 +357,16 @@ Test(advice, bad_words_and_numbers_are_refused)
 		expect_error(parse_advice(bad[i], &a, &m), EINVAL, m, want);
 		cr_expect_eq(a, 77, "[%s] leaves the output alone", bad[i]);
 	}
+}
+
+Test(advice, negative_numbers_go_to_the_kernel)
+{
+	/* mmap.madvise(-1) passes -1 to madvise(2), which says EINVAL. */
+	int a = 0;
+	cr_expect_eq(parse_advice("-1", &a, NULL), 0);
+	cr_expect_eq(a, -1);
+	cr_expect_eq(parse_advice("-2147483648", &a, NULL), 0);
+	cr_expect_eq(a, INT32_MIN);
 }
 
 Test(advice, name_length_is_authoritative)
