@@ -1,0 +1,159 @@
+#!/bin/sh
+# bench/run.sh - `make bench`: measures mmapfs against the backing file read
+# directly, libfuse's passthrough_ll and the floor server (bench/floor.c),
+# and prints one table with each target and whether it is met.
+#
+# usage: run.sh BUILDDIR     (make bench passes the top build directory)
+# BENCH_RUNS=N (default 5): each figure is the best of N runs.
+# Needs root for drop_caches and fs.pipe-max-size; runs in about a minute.
+set -eu
+
+BUILD=$(cd "${1:?usage: run.sh BUILDDIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+
+SCALES="10 1000 50000"
+SCALE_MAX=50000
+LAT_COUNT=${BENCH_LAT_COUNT:-20000}	# ops per latency round
+PROBE_COUNT=${BENCH_PROBE_COUNT:-5000}	# ops per lookup round
+CTL_COUNT=${BENCH_CTL_COUNT:-3000}	# map+close pairs per round
+
+bench_setup
+raise_pipe_max
+say "bench: $SIZE_MB MiB file in $DATA ($(data_fs)); best of $RUNS runs"
+
+# ---- servers --------------------------------------------------------------
+start_ready floor "$TMP/floor" "$FLOOR" -o file="$FILE"
+start_ready splice "$TMP/splice" "$FLOOR" -o file="$FILE" -o splice
+start_ready mmapfs "$TMP/mmapfs" "$MMAPFS"
+start_passthrough_ll "$TMP/ptll"
+
+M=$TMP/mmapfs
+exec 3<>"$M/ctl"
+echo "map $FILE" >&3
+read -r NAME <&3
+exec 3>&-
+[ -f "$M/maps/$NAME/data" ] || die "mmapfs did not map $FILE"
+
+# ---- 1. sequential read ---------------------------------------------------
+say "bench: sequential read"
+drop_and_warm
+SOURCES="direct floor splice mmapfs${PTLL:+ ptll}"
+src_path() {
+	case $1 in
+	direct) echo "$FILE" ;;
+	floor) echo "$TMP/floor/data" ;;
+	splice) echo "$TMP/splice/data" ;;
+	mmapfs) echo "$M/maps/$NAME/data" ;;
+	ptll) echo "$PTLL/file" ;;
+	esac
+}
+# One untimed read each (faults the servers' mappings in), then the timed
+# runs, interleaved so that a slow moment of the machine hits all alike.
+for s in $SOURCES; do dd_rate if="$(src_path "$s")" of=/dev/null >/dev/null; done
+for s in $SOURCES; do eval "R_$s=''"; done
+for _ in $(seq "$RUNS"); do
+	for s in $SOURCES; do
+		r=$(dd_rate if="$(src_path "$s")" of=/dev/null)
+		eval "R_$s=\$(max \"\$R_$s\" \"$r\")"
+	done
+done
+R_ptll=${R_ptll:-}
+
+# ---- 2. sequential write --------------------------------------------------
+say "bench: sequential write"
+WSOURCES="direct floor mmapfs"
+for s in $WSOURCES; do dd_rate if=/dev/zero of="$(src_path "$s")" conv=notrunc >/dev/null; done
+for s in $WSOURCES; do eval "W_$s=''"; done
+for _ in $(seq "$RUNS"); do
+	for s in $WSOURCES; do
+		r=$(dd_rate if=/dev/zero of="$(src_path "$s")" conv=notrunc)
+		eval "W_$s=\$(max \"\$W_$s\" \"$r\")"
+	done
+done
+
+# ---- 3. latency -----------------------------------------------------------
+say "bench: latency"
+L_floor=$("$LAT" pread "$TMP/floor/data" "$LAT_COUNT" "$RUNS")
+L_mmapfs=$("$LAT" pread "$M/maps/$NAME/data" "$LAT_COUNT" "$RUNS")
+O_floor=$("$LAT" orc "$TMP/floor/data" "$LAT_COUNT" "$RUNS")
+O_pos=$("$LAT" orc "$M/maps/$NAME/pos" "$LAT_COUNT" "$RUNS")
+
+# ---- 4-6. control plane, scale, memory: a server of their own -------------
+# A shared anonymous mapping holds a memfd, so 50,000 of them need 50,000
+# descriptors: raise the soft limit as far as the hard limit lets us.
+want=$((SCALE_MAX + 1000))
+if [ "$(ulimit -n)" -lt "$want" ]; then
+	ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -H -n)"
+fi
+NOFILE=$(ulimit -n)
+MAPCMD="map anon length=4096"
+MAPNOTE=''
+if [ "$NOFILE" -lt "$want" ]; then
+	MAPCMD="map anon length=4096 flags=private"
+	MAPNOTE="open files limit $NOFILE (hard) < $want: shared anonymous maps hold a memfd each, so scale and memory use flags=private maps"
+fi
+say "bench: control plane, scale and memory (${MAPCMD#map })"
+start_ready scale "$TMP/scale" "$MMAPFS" -o max_maps=60000
+S=$TMP/scale
+CTL_RATE=$("$LAT" ctl "$S" "$CTL_COUNT" "$RUNS")
+
+RSS0=$(status_kb "$PID_scale" VmRSS)
+SHM0=$(status_kb "$PID_scale" RssShmem)
+SLAB0=$(meminfo_kb Slab)
+PT0=$(status_kb "$PID_scale" VmPTE)
+for n in $SCALES; do
+	"$LAT" fill "$S" "$n" "$MAPCMD"
+	eval "ST_$n=\$(\"\$LAT\" stat \"\$S\" $n \"\$PROBE_COUNT\" \"\$RUNS\")"
+	eval "SZ_$n=\$(\"\$LAT\" size \"\$S\" $n \"\$PROBE_COUNT\" \"\$RUNS\")"
+	set -- $("$LAT" list "$S" 3 "$RUNS")
+	[ "$2" -eq "$n" ] || die "maps/ lists $2 mappings, not $n"
+	eval "LS_$n=$1"
+done
+RSS1=$(status_kb "$PID_scale" VmRSS)
+SHM1=$(status_kb "$PID_scale" RssShmem)
+SLAB1=$(meminfo_kb Slab)
+PT1=$(status_kb "$PID_scale" VmPTE)
+PER_MAP=$(awk -v r="$((RSS1 - RSS0))" -v s="$((SHM1 - SHM0))" -v n="$SCALE_MAX" \
+	'BEGIN { printf "%.0f\n", (r - s) * 1024 / n }')
+KERNEL_PER_MAP=$(awk -v s="$((SLAB1 - SLAB0 + PT1 - PT0))" -v n="$SCALE_MAX" \
+	'BEGIN { printf "%.0f\n", s * 1024 / n }')
+
+# ---- the table ------------------------------------------------------------
+gbs() { [ -n "$1" ] && printf '%.2f GB/s' "$1" || printf 'n/a'; }
+row() { printf '%-2s %-44s %-22s %-20s %6s  %-21s %s\n' "$@"; }
+
+RD_FLOOR=$(ratio "$R_mmapfs" "$R_floor")
+RD_PTLL=$(ratio "$R_mmapfs" "$R_ptll")
+WR_FLOOR=$(ratio "$W_mmapfs" "$W_floor")
+LT_FLOOR=$(ratio "$L_mmapfs" "$L_floor")
+ST_RATIO=$(ratio "$ST_50000" "$ST_10")
+SZ_RATIO=$(ratio "$SZ_50000" "$SZ_10")
+LS_RATIO=$(ratio "$LS_50000" "$LS_1000")
+trio() { printf '%s / %s / %s' "$(us "$1" | cut -d' ' -f1)" "$(us "$2" | cut -d' ' -f1)" "$(us "$3")"; }
+
+echo
+echo "mmapfs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'): $SIZE_MB MiB file on $(data_fs), dd bs=1M, best of $RUNS runs"
+row '#' measurement result reference ratio target met
+row 1 'read: backing file, direct' "$(gbs "$R_direct")"
+row 1 'read: passthrough_ll -o cache=never' "$(gbs "$R_ptll")"
+row 1 'read: floor (reply from mapping)' "$(gbs "$R_floor")"
+row 1 'read: floor, splice reply (prototype)' "$(gbs "$R_splice")" "floor $(gbs "$R_floor")" "$(ratio "$R_splice" "$R_floor")"
+row 1 'read: mmapfs maps/N/data' "$(gbs "$R_mmapfs")" "floor $(gbs "$R_floor")" "$RD_FLOOR" '>= 0.9 x floor' "$(meets "$RD_FLOOR" '>=' 0.9)"
+row 1 'read: mmapfs vs passthrough_ll' '' "pt_ll $(gbs "$R_ptll")" "$RD_PTLL" '>= 10 x passthrough_ll' "$(meets "$RD_PTLL" '>=' 10)"
+row 2 'write: backing file, direct' "$(gbs "$W_direct")"
+row 2 'write: floor' "$(gbs "$W_floor")"
+row 2 'write: mmapfs maps/N/data' "$(gbs "$W_mmapfs")" "floor $(gbs "$W_floor")" "$WR_FLOOR" '>= 0.8 x floor' "$(meets "$WR_FLOOR" '>=' 0.8)"
+row 3 '8-byte pread, scattered: floor' "$(us "$L_floor")"
+row 3 '8-byte pread, scattered: mmapfs data' "$(us "$L_mmapfs")" "floor $(us "$L_floor")" "$LT_FLOOR" '<= 1.2 x floor' "$(meets "$LT_FLOOR" '<=' 1.2)"
+row 3 'open+read+close: floor data' "$(us "$O_floor")"
+row 3 'open+read+close: mmapfs maps/N/pos' "$(us "$O_pos")" "floor $(us "$O_floor")" "$(ratio "$O_pos" "$O_floor")" '(none)'
+row 4 'map + close pairs, one ctl file' "$CTL_RATE /s" '' '' '>= 5000 /s' "$(meets "$CTL_RATE" '>=' 5000)"
+row 5 'stat maps/N @10 / 1000 / 50000' "$(trio "$ST_10" "$ST_1000" "$ST_50000")" '' "$ST_RATIO" '@50000 <= 1.5 x @10' "$(meets "$ST_RATIO" '<=' 1.5)"
+row 5 'open+read+close maps/N/size @10/1000/50000' "$(trio "$SZ_10" "$SZ_1000" "$SZ_50000")" '' "$SZ_RATIO" '@50000 <= 1.5 x @10' "$(meets "$SZ_RATIO" '<=' 1.5)"
+row 5 'list maps/, per entry @10 / 1000 / 50000' "$(trio "$LS_10" "$LS_1000" "$LS_50000")" '' "$LS_RATIO" '@50000 vs @1000 (info)'
+row 6 'server RSS per idle mapping @50000' "$PER_MAP B" "kernel ~$KERNEL_PER_MAP B" '' '<= 1024 B' "$(meets "$PER_MAP" '<=' 1024)"
+echo
+echo "notes: $CACHES; fs.pipe-max-size $PIPE_MAX${PIPE_MAX_SAVED:+ (raised from $PIPE_MAX_SAVED for this run)}."
+echo "       scale and memory maps: '${MAPCMD}'; RSS = VmRSS growth minus RssShmem growth; kernel = Slab + VmPTE growth (system-wide, approximate)."
+[ -z "$MAPNOTE" ] || echo "       $MAPNOTE."
+echo "       $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), libfuse $(pkg-config --modversion fuse3 2>/dev/null || echo '?')."
