@@ -8,8 +8,8 @@
  * Options beyond libfuse's own (-f, -s, -o clone_fd, -o max_threads=N...):
  *   -o file=PATH      the backing file (required)
  *   -o ready_fd=N     write "ready\n" to fd N once mounted, then close it
- *   -o io=BYTES       max_write (default and most: 1 MiB); for reads use
- *                     libfuse's -o max_read=BYTES
+ *   -o io=BYTES       max_write (default and most: 1 MiB)
+ *   -o max_read=BYTES libfuse's own option, the largest read request
  *   -o splice         reply to reads without a copy in the server: hand the
  *                     kernel the backing file's pages through a pipe
  *                     (fuse_reply_data, FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK,
@@ -18,20 +18,30 @@
  *                     backing file (write_buf; SPLICE_READ wanted)
  *   -o pdw            set FOPEN_PARALLEL_DIRECT_WRITES on open replies (libfuse
  *                     3.14 has no field for it: a custom writev adds the flag)
+ *   -o passthrough    kernel FUSE passthrough (Linux 6.9+, CAP_SYS_ADMIN): the
+ *                     backing file is registered with FUSE_DEV_IOC_BACKING_OPEN
+ *                     and opens reply FOPEN_PASSTHROUGH, so reads and writes
+ *                     never reach this server. libfuse 3.14 knows nothing of it:
+ *                     the custom writev adds FUSE_PASSTHROUGH to the INIT reply
+ *                     and the flag and backing id to open replies.
  * The experiments in doc/performance.md use these; `make bench` runs the
  * plain floor and the splice one. */
 #define FUSE_USE_VERSION 312
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -41,6 +51,30 @@
 #define DATA_INO 2
 #define OPEN_MAGIC 0xf1002f1002f1002fULL /* fh of an open data file */
 
+/* Kernel ABI 7.40 (Linux 6.9), newer than the headers of Debian 12. */
+struct backing_map {
+	int32_t fd;
+	uint32_t flags;
+	uint64_t padding;
+};
+#define IOC_BACKING_OPEN _IOW(229, 1, struct backing_map)
+#define OPEN_PASSTHROUGH (1u << 7)	/* FOPEN_PASSTHROUGH */
+#define INIT_EXT (1u << 30)		/* FUSE_INIT_EXT */
+#define INIT2_PASSTHROUGH (1u << 5)	/* FUSE_PASSTHROUGH >> 32 */
+struct init_out {			/* struct fuse_init_out, 7.40 */
+	uint32_t major, minor, max_readahead, flags;
+	uint16_t max_background, congestion_threshold;
+	uint32_t max_write, time_gran;
+	uint16_t max_pages, map_alignment;
+	uint32_t flags2, max_stack_depth;
+	uint32_t unused[6];
+};
+struct open_out {			/* struct fuse_open_out, 7.40 */
+	uint64_t fh;
+	uint32_t open_flags;
+	int32_t backing_id;
+};
+
 struct floor_opts {
 	char *file;
 	int ready_fd;
@@ -48,12 +82,17 @@ struct floor_opts {
 	int splice;
 	int splice_read;
 	int pdw;
+	int passthrough;
+	unsigned max_read;	/* libfuse's own -o max_read=, noted for init */
 };
 
 static struct floor_opts o = { .ready_fd = -1, .io = MAX_IO };
 static int backing_fd = -1;
 static char *base;	/* the mapping */
 static size_t len;	/* its length, the file's size at start */
+static struct fuse_session *session;
+static int backing_id;	/* -o passthrough: registered once, at the first open */
+static pthread_mutex_t backing_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define OPT(t, p, v) { t, offsetof(struct floor_opts, p), v }
 static const struct fuse_opt floor_spec[] = {
@@ -63,8 +102,20 @@ static const struct fuse_opt floor_spec[] = {
 	OPT("splice", splice, 1),
 	OPT("splice_read", splice_read, 1),
 	OPT("pdw", pdw, 1),
+	OPT("passthrough", passthrough, 1),
+	FUSE_OPT_KEY("max_read=", 1),
 	FUSE_OPT_END,
 };
+
+/* libfuse 3.14 refuses to mount unless init() asks for the same max_read
+ * as the mount option: note it, and leave the option to libfuse. */
+static int keep_option(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	(void)outargs;
+	if (key == 1 && sscanf(arg, "max_read=%u", &((struct floor_opts *)data)->max_read) != 1)
+		return -1;
+	return 1;
+}
 
 static void fill_attr(fuse_ino_t ino, struct stat *st)
 {
@@ -88,6 +139,8 @@ static void fl_init(void *userdata, struct fuse_conn_info *conn)
 	(void)userdata;
 	conn->max_write = (unsigned)o.io;
 	conn->max_readahead = (unsigned)o.io;
+	if (o.max_read)
+		conn->max_read = o.max_read;
 	if (o.splice)
 		conn->want |= conn->capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
 	if (o.splice_read)
@@ -144,7 +197,22 @@ static void fl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	fi->direct_io = 1;
+	if (o.passthrough) {
+		pthread_mutex_lock(&backing_lock);
+		if (backing_id <= 0) {
+			struct backing_map map = { .fd = backing_fd };
+			backing_id = ioctl(fuse_session_fd(session), IOC_BACKING_OPEN, &map);
+			if (backing_id <= 0)
+				perror("floor: FUSE_DEV_IOC_BACKING_OPEN");
+		}
+		pthread_mutex_unlock(&backing_lock);
+		if (backing_id <= 0) {
+			fuse_reply_err(req, EOPNOTSUPP);
+			return;
+		}
+	}
+	/* FOPEN_DIRECT_IO would override FOPEN_PASSTHROUGH for read and write. */
+	fi->direct_io = !o.passthrough;
 	fi->fh = OPEN_MAGIC;
 	fuse_reply_open(req, fi);
 }
@@ -212,15 +280,27 @@ static void fl_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 		fuse_reply_write(req, (size_t)n);
 }
 
-/* -o pdw: libfuse 3.14 cannot say FOPEN_PARALLEL_DIRECT_WRITES, so the reply
- * to our own open (recognised by its fh) gets the flag on its way out. */
-static ssize_t pdw_writev(int fd, struct iovec *iov, int count, void *userdata)
+/* -o pdw, -o passthrough: libfuse 3.14 can say neither, so replies get the
+ * flags on their way out: the INIT reply (the only one of its size that
+ * starts with major 7), and the reply to our own open (known by its fh). */
+static ssize_t patching_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	(void)userdata;
-	if (count == 2 && iov[1].iov_len == sizeof(struct fuse_open_out)) {
-		struct fuse_open_out *arg = iov[1].iov_base;
-		if (arg->fh == OPEN_MAGIC)
+	if (count == 2 && iov[1].iov_len == sizeof(struct open_out)) {
+		struct open_out *arg = iov[1].iov_base;
+		if (arg->fh == OPEN_MAGIC && o.pdw)
 			arg->open_flags |= FOPEN_PARALLEL_DIRECT_WRITES;
+		if (arg->fh == OPEN_MAGIC && o.passthrough) {
+			arg->open_flags |= OPEN_PASSTHROUGH;
+			arg->backing_id = backing_id;
+		}
+	} else if (count == 2 && iov[1].iov_len == sizeof(struct init_out) && o.passthrough) {
+		struct init_out *arg = iov[1].iov_base;
+		if (arg->major == 7 && arg->minor >= 12) {
+			arg->flags |= INIT_EXT;
+			arg->flags2 |= INIT2_PASSTHROUGH;
+			arg->max_stack_depth = 1;
+		}
 	}
 	return writev(fd, iov, count);
 }
@@ -263,7 +343,8 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)opts->clone_fd);
 	fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
-	fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
+	if (opts->max_threads != UINT_MAX) /* 3.14's "unset" */
+		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
 	int rc = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
@@ -284,12 +365,13 @@ int main(int argc, char *argv[])
 	};
 	int rc = 1;
 	memset(&opts, 0, sizeof opts);
-	if (fuse_opt_parse(&args, &o, floor_spec, NULL) < 0 ||
+	if (fuse_opt_parse(&args, &o, floor_spec, keep_option) < 0 ||
 	    fuse_parse_cmdline(&args, &opts) != 0)
 		goto out;
 	if (!opts.mountpoint || !o.file || o.io == 0 || o.io > MAX_IO) {
 		fprintf(stderr, "usage: %s -o file=PATH [-o ready_fd=N] [-o io=BYTES] "
-			"[-o splice] [-o splice_read] [-o pdw] [FUSE options] MOUNTPOINT\n",
+			"[-o splice] [-o splice_read] [-o pdw] [-o passthrough]\n"
+			"       [FUSE options] MOUNTPOINT\n",
 			argv[0]);
 		goto out;
 	}
@@ -304,12 +386,14 @@ int main(int argc, char *argv[])
 	if (fuse_set_signal_handlers(se) == 0) {
 		if (fuse_session_mount(se, opts.mountpoint) == 0) {
 			static const struct fuse_custom_io io = {
-				.writev = pdw_writev,
+				.writev = patching_writev,
 				.read = plain_read,
 				.splice_receive = plain_splice,
 				.splice_send = plain_splice,
 			};
-			if ((!o.pdw || fuse_session_custom_io(se, &io, fuse_session_fd(se)) == 0) &&
+			session = se;
+			bool patch = o.pdw || o.passthrough;
+			if ((!patch || fuse_session_custom_io(se, &io, fuse_session_fd(se)) == 0) &&
 			    fuse_daemonize(opts.foreground) == 0) {
 				if (o.ready_fd >= 0) {
 					ssize_t w = write(o.ready_fd, "ready\n", 6);

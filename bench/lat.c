@@ -5,6 +5,8 @@
  *
  *   lat pread FILE COUNT ROUNDS        ns per 8-byte pread at scattered offsets
  *   lat orc FILE COUNT ROUNDS          ns per open + read + close of FILE
+ *   lat orcat DIR FILE COUNT ROUNDS    the same with openat() from DIR opened once,
+ *                                      so no lookup of DIR's own name
  *   lat stat MOUNT N COUNT ROUNDS      ns per stat of MOUNT/maps/NAME
  *   lat size MOUNT N COUNT ROUNDS      ns per open + read + close of maps/NAME/size
  *   lat list MOUNT COUNT ROUNDS        ns per entry to list MOUNT/maps/ (all of it)
@@ -85,6 +87,7 @@ struct file_ctx {
 	const char *path;
 	int fd;
 	uint64_t size;
+	int dir;	/* orcat: path is relative to this */
 };
 
 static double pread_round(void *p, long count)
@@ -106,7 +109,7 @@ static double orc_round(void *p, long count)
 	char buf[64];
 	double t0 = now_ns();
 	for (long i = 0; i < count; i++) {
-		int fd = open(c->path, O_RDONLY);
+		int fd = openat(c->dir, c->path, O_RDONLY);
 		if (fd < 0)
 			die(c->path);
 		if (read(fd, buf, sizeof buf) <= 0)
@@ -272,6 +275,7 @@ static void fill(const char *mount, long n, const char *command_text)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lat pread|orc FILE COUNT ROUNDS\n"
+			"       lat orcat DIR FILE COUNT ROUNDS\n"
 			"       lat stat|size MOUNT N COUNT ROUNDS\n"
 			"       lat list|ctl MOUNT COUNT ROUNDS\n"
 			"       lat fill MOUNT N [COMMAND]\n");
@@ -296,11 +300,19 @@ int main(int argc, char *argv[])
 		printf("%.0f\n", best_of(probe_round, &c, arg_long(argv[4]), arg_long(argv[5])));
 		return 0;
 	}
+	if (!strcmp(cmd, "orcat") && argc == 6) {
+		struct file_ctx c = { argv[3], -1, 0, open(target, O_RDONLY | O_DIRECTORY) };
+		if (c.dir < 0)
+			die(target);
+		orc_round(&c, arg_long(argv[4]) / 10 + 1);
+		printf("%.0f\n", best_of(orc_round, &c, arg_long(argv[4]), arg_long(argv[5])));
+		return 0;
+	}
 	if (argc != 5)
 		usage();
 	long count = arg_long(argv[3]), rounds = arg_long(argv[4]);
 	if (!strcmp(cmd, "pread") || !strcmp(cmd, "orc")) {
-		struct file_ctx c = { target, -1, 0 };
+		struct file_ctx c = { target, -1, 0, AT_FDCWD };
 		struct stat st;
 		c.fd = open(target, O_RDONLY);
 		if (c.fd < 0 || fstat(c.fd, &st) < 0)
