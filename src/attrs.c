@@ -2,6 +2,8 @@
 #include "config.h"
 #include "attrs.h"
 
+#include "introspect.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +52,10 @@ int attr_render(struct mapping *m, enum kind k, char **text, size_t *len, struct
 		return text_of(text, len, "%s\n", words);
 	case KIND_SOURCE:
 		return text_of(text, len, "%s\n", m->source);
+	case KIND_PAGES:
+		return mapping_pages(m, text, len, msg);
+	case KIND_SMAPS:
+		return mapping_smaps(m, text, len, msg);
 	case KIND_FILESIZE:
 		rc = mapping_filesize(m, &filesize, msg);
 		return rc < 0 ? rc : text_of(text, len, "%lld\n", (long long)filesize);
@@ -68,9 +74,11 @@ int root_render(struct table *t, enum node n, char **text, size_t *len)
 		return text_of(text, len, "%ld\n", page);
 	case NODE_STATS:
 		table_stats(t, &s);
-		return text_of(text, len, "maps %zu\nbytes %llu\nmax_maps %llu\nmax_bytes %llu\n",
-			       s.maps, (unsigned long long)s.bytes,
-			       (unsigned long long)s.max_maps, (unsigned long long)s.max_bytes);
+		return text_of(text, len,
+			       "maps %zu\nbytes %llu\nmax_maps %llu\nmax_bytes %llu\nresident %llu\n",
+			       s.maps, (unsigned long long)s.bytes, (unsigned long long)s.max_maps,
+			       (unsigned long long)s.max_bytes,
+			       (unsigned long long)table_resident(t, mapping_resident));
 	default:
 		return -EINVAL;
 	}

@@ -156,6 +156,10 @@ static int run_close(const struct command_env *env, const struct tokens *t, stru
 	struct mapping *m = NULL;
 	if (rc == 0)
 		rc = table_lookup(env->table, t->v[1].text, t->v[1].len, &m, msg);
+	if (rc == 0 && env->owners_only && env->uid != 0 && env->uid != m->uid) {
+		rc = fail(msg, EACCES, "mapping '%s' belongs to another user", m->name);
+		mapping_unref(m);
+	}
 	if (rc == 0) {
 		rc = close_mapping(env, m, msg);
 		mapping_unref(m);

@@ -4,6 +4,7 @@
 #ifndef MMAPFS_COMMAND_H
 #define MMAPFS_COMMAND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -18,6 +19,7 @@ struct command_env {
 	dev_t own_dev;
 	uid_t uid;
 	gid_t gid;
+	bool owners_only;	/* multi-user: only a mapping's owner (or root) closes it */
 };
 
 #define RESULT_MAX 96

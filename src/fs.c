@@ -16,6 +16,7 @@
 
 #include "attrs.h"
 #include "command.h"
+#include "creds.h"
 #include "ctlqueue.h"
 #include "server.h"
 #include "tree.h"
@@ -329,10 +330,27 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 	struct runner_ctx c = {
 		.server = s,
 		.m = f->m,
-		.env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid },
+		.env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid, s->allow_other },
 		.pid = who->pid,
 	};
-	ssize_t rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
+	/* With allow_other, `map` opens files as the caller, not as the server. */
+	struct creds caller, saved;
+	bool as_caller = s->allow_other && !f->m;
+	ssize_t rc = 0;
+	bool switched = false;
+	if (as_caller) {
+		caller.uid = who->uid;
+		caller.gid = who->gid;
+		caller.ngroups = fuse_req_getgroups(req, CREDS_MAX_GROUPS, caller.groups);
+		if (caller.ngroups < 0 || caller.ngroups > CREDS_MAX_GROUPS)
+			caller.ngroups = 0;
+		rc = creds_become(&caller, &saved);
+		switched = rc == 0;
+	}
+	if (rc == 0)
+		rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
+	if (switched)
+		creds_restore(&saved);
 	if (rc < 0)
 		fuse_reply_err(req, (int)-rc);
 	else
@@ -341,9 +359,11 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 
 /* ---- open, read, write ------------------------------------------------ */
 
+/* O_TRUNC counts as writing even with O_RDONLY: Linux truncates then too,
+ * and asks for write permission to do it. */
 static bool opens_for_writing(const struct fuse_file_info *fi)
 {
-	return (fi->flags & O_ACCMODE) != O_RDONLY;
+	return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 }
 
 static int open_root_file(struct server *s, enum node n, struct fuse_file_info *fi,
@@ -383,7 +403,7 @@ static int open_mapping_file(struct server *s, fuse_ino_t ino, struct fuse_file_
 	case KIND_STREAM:
 		if (writing && !mapping_takes_writes(f->m))
 			return -EACCES;
-		if (writing && (fi->flags & O_TRUNC) && f->kind == KIND_DATA)
+		if ((fi->flags & O_TRUNC) && f->kind == KIND_DATA)
 			return mapping_resize(f->m, 0, NULL);
 		return 0;
 	case KIND_SIZE:
@@ -429,12 +449,19 @@ static int reply_sink(void *p, const char *bytes, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
-static void reply_text(fuse_req_t req, const char *text, size_t len, size_t size, off_t off)
+/* The slice [off, off+size) of an open file's text, copied: once a reply
+ * is sent, release() may free the open file on another thread, so nothing
+ * of it may be in use while replying. */
+static int text_slice(struct open_file *f, size_t size, off_t off, char **out, size_t *n)
 {
-	if ((size_t)off >= len)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, text + off, len - (size_t)off < size ? len - (size_t)off : size);
+	size_t len = f->text ? f->text_len : 0;
+	*n = (size_t)off >= len ? 0 : len - (size_t)off < size ? len - (size_t)off : size;
+	*out = malloc(*n ? *n : 1);
+	if (!*out)
+		return -ENOMEM;
+	if (*n)
+		memcpy(*out, f->text + off, *n);
+	return 0;
 }
 
 /* Generated files: the text is made afresh by each read at offset 0, and
@@ -443,6 +470,8 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 {
 	struct server *s = server_of(req);
 	struct msg msg;
+	char *slice = NULL;
+	size_t n = 0;
 	int rc = 0;
 	pthread_mutex_lock(&f->text_lock);
 	if (off == 0 && f->node != NODE_LOG) {
@@ -451,11 +480,14 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 		rc = f->m ? attr_render(f->m, f->kind, &f->text, &f->text_len, &msg)
 			  : root_render(&s->table, f->node, &f->text, &f->text_len);
 	}
+	if (rc == 0)
+		rc = text_slice(f, size, off, &slice, &n);
+	pthread_mutex_unlock(&f->text_lock);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
-		reply_text(req, f->text, f->text ? f->text_len : 0, size, off);
-	pthread_mutex_unlock(&f->text_lock);
+		fuse_reply_buf(req, slice, n);
+	free(slice);
 }
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -479,14 +511,19 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		read_generated(req, f, size, off);
 		return;
 	}
+	/* The reply goes out under the mapping's lock, and release() may drop
+	 * the open file's reference as soon as it is sent: hold our own. */
+	struct mapping *m = f->m;
+	mapping_ref(m);
 	if (f->kind == KIND_DATA)
-		rc = mapping_read_at(f->m, (uint64_t)off, size, reply_sink, &c);
+		rc = mapping_read_at(m, (uint64_t)off, size, reply_sink, &c);
 	else if (f->kind == KIND_STREAM)
-		rc = mapping_stream_read(f->m, size, reply_sink, &c);
+		rc = mapping_stream_read(m, size, reply_sink, &c);
 	else
-		rc = mapping_readline(f->m, size, reply_sink, &c);
+		rc = mapping_readline(m, size, reply_sink, &c);
 	if (rc < 0 && !c.replied)
 		fuse_reply_err(req, -rc);
+	mapping_unref(m);
 }
 
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -500,7 +537,9 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	switch (f->m ? f->kind : KIND_DIR) {
 	case KIND_DATA:
-		rc = mapping_write_at(f->m, (uint64_t)off, buf, size, true, NULL);
+		/* The kernel's idea of the end may be stale: append at ours. */
+		rc = (fi->flags & O_APPEND) ? mapping_append(f->m, buf, size, NULL)
+					    : mapping_write_at(f->m, (uint64_t)off, buf, size, true, NULL);
 		break;
 	case KIND_STREAM:
 		rc = mapping_stream_write(f->m, buf, size, NULL);

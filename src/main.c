@@ -27,6 +27,8 @@ struct options {
 	char *max_bytes;
 	int ready_fd;
 	int allow_other;
+	char *words[2];		/* [SOURCE] MOUNTPOINT, as mount.fuse3 passes them */
+	int nwords;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -38,17 +40,32 @@ static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_END,
 };
 
-/* Note allow_other and keep it for libfuse. */
+/* Note allow_other and keep it for libfuse; hold back the non-option words,
+ * since `mount -t fuse.mmapfs SOURCE DIR` runs `mmapfs SOURCE DIR -o ...`. */
 static int option_seen(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
+	struct options *o = data;
 	if (key == 1)
-		((struct options *)data)->allow_other = 1;
-	return 1;
+		o->allow_other = 1;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->nwords == 2) {
+		fprintf(stderr, "mmapfs: too many arguments: '%s'\n", arg);
+		return -1;
+	}
+	o->words[o->nwords++] = strdup(arg);
+	return 0;
+}
+
+/* The last word is the mount point; a SOURCE before it is only a label. */
+static int add_mountpoint(struct fuse_args *args, const struct options *o)
+{
+	return o->nwords ? fuse_opt_add_arg(args, o->words[o->nwords - 1]) : 0;
 }
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
 	       "mmapfs shows a table of memory mappings as files; see mmapfs(1).\n\n"
 	       "mmapfs options:\n"
 	       "    -o max_maps=N          mappings held at once (default %d)\n"
@@ -106,8 +123,11 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 		return fuse_session_loop(se);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)opts->clone_fd);
-	fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
-	fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
+	/* UINT_MAX means "not given": keep libfuse's defaults then. */
+	if (opts->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
+	if (opts->max_threads != UINT_MAX && opts->max_threads != 0)
+		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
 	int rc = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
@@ -168,17 +188,18 @@ int main(int argc, char *argv[])
 	struct options o = { .max_maps = DEFAULT_MAX_MAPS, .ready_fd = -1 };
 	int rc = 1;
 	if (fuse_opt_parse(&args, &o, option_spec, option_seen) < 0 ||
-	    fuse_parse_cmdline(&args, &opts) != 0)
+	    add_mountpoint(&args, &o) < 0 || fuse_parse_cmdline(&args, &opts) != 0)
 		goto out;
 	if (opts.show_help) {
 		usage(argv[0]);
 		rc = 0;
 	} else if (opts.show_version) {
 		printf("mmapfs %s\n", PACKAGE_VERSION);
+		fflush(stdout);
 		fuse_lowlevel_version();
 		rc = 0;
 	} else if (!opts.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT (try --help)\n", argv[0]);
+		fprintf(stderr, "usage: %s [options] [SOURCE] MOUNTPOINT (try --help)\n", argv[0]);
 	} else {
 		rc = run(&args, &opts, &o);
 	}
@@ -186,5 +207,7 @@ int main(int argc, char *argv[])
 out:
 	fuse_opt_free_args(&args);
 	free(o.max_bytes);
+	free(o.words[0]);
+	free(o.words[1]);
 	return rc;
 }

@@ -125,15 +125,43 @@ static void resolve_access(enum access_mode *access, int *flags, int *prot)
 	}
 }
 
+/* An absolute path with "//", "/./" and "/../" folded, without asking the
+ * file system (which, inside this mount, is the server itself). */
+static void fold_path(const char *path, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = path; *p && n + 2 < cap;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && out[--n] != '/')
+				;
+		} else if (!(len == 1 && p[0] == '.') && n + len + 2 < cap) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+}
+
 /* Lexically inside the mount: would make the server call itself. */
 static bool inside_mount(const char *path, const char *mount)
 {
 	if (!mount || !*mount)
 		return false;
+	char folded[PATH_MAX];
+	fold_path(path, folded, sizeof folded);
 	size_t n = strlen(mount);
 	while (n > 1 && mount[n - 1] == '/')
 		n--;
-	return strncmp(path, mount, n) == 0 && (path[n] == '/' || path[n] == '\0');
+	return strncmp(folded, mount, n) == 0 && (folded[n] == '/' || folded[n] == '\0');
 }
 
 static void name_anonymous(struct mapping *m)
@@ -542,10 +570,29 @@ ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n)
 	return rc < 0 ? rc : (ssize_t)t.copied;
 }
 
+static int write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n, bool grow,
+			struct msg *msg);
+
 ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_t n,
 			 bool grow, struct msg *msg)
 {
 	pthread_rwlock_wrlock(&m->lock);
+	int rc = write_locked(m, off, buf, n, grow, msg);
+	pthread_rwlock_unlock(&m->lock);
+	return rc < 0 ? rc : (ssize_t)n;
+}
+
+ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg *msg)
+{
+	pthread_rwlock_wrlock(&m->lock);
+	int rc = write_locked(m, m->len, buf, n, true, msg);
+	pthread_rwlock_unlock(&m->lock);
+	return rc < 0 ? rc : (ssize_t)n;
+}
+
+static int write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n, bool grow,
+			struct msg *msg)
+{
 	int rc = check_writable(m, msg);
 	if (rc == 0 && n > 0 && (off > m->len || m->len - off < n)) {
 		if (!grow || !mapping_can_resize(m) || off > (uint64_t)INT64_MAX - n)
@@ -555,8 +602,7 @@ ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_
 	}
 	if (rc == 0 && n > 0 && (rc = guarded_memcpy(m->data + off, buf, n)) < 0)
 		rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
-	pthread_rwlock_unlock(&m->lock);
-	return rc < 0 ? rc : (ssize_t)n;
+	return rc;
 }
 
 int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)

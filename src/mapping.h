@@ -117,6 +117,9 @@ ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n);
 ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_t n,
 			 bool grow, struct msg *msg);
 
+/* As mapping_write_at at the current end (O_APPEND): grows the mapping. */
+ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg *msg);
+
 /* mm.read(n), mm.write(b), mm.readline() at pos, advancing it. */
 int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx);
 ssize_t mapping_stream_write(struct mapping *m, const void *buf, size_t n, struct msg *msg);

@@ -3,6 +3,7 @@
 #include "names.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +201,7 @@ int advice_parse(const char *word, size_t len, int *out, struct msg *m)
 	char *end;
 	errno = 0;
 	long v = strtol(word, &end, 0);
-	if (len > 0 && end == word + len && errno == 0 && v >= 0 && v <= 0x7fffffff) {
+	if (len > 0 && end == word + len && errno == 0 && v >= INT32_MIN && v <= INT32_MAX) {
 		*out = (int)v;
 		return 0;
 	}

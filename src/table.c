@@ -301,6 +301,18 @@ void table_stats(struct table *t, struct table_stats *out)
 	out->max_bytes = t->budget.limit;
 }
 
+uint64_t table_resident(struct table *t, uint64_t (*measure)(struct mapping *m))
+{
+	uint64_t sum = 0;
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t b = 0; b < t->buckets; b++)
+		for (struct mapping *m = t->by_id[b]; m; m = m->next_by_id)
+			if (m->published)
+				sum += measure(m);
+	pthread_rwlock_unlock(&t->lock);
+	return sum;
+}
+
 static int by_id(const void *a, const void *b)
 {
 	const struct table_entry *x = a, *y = b;

@@ -61,6 +61,8 @@ int table_lookup(struct table *t, const char *name, size_t len, struct mapping *
 		 struct msg *msg);
 
 void table_stats(struct table *t, struct table_stats *out);
+/* The sum of measure(m) over the published mappings. */
+uint64_t table_resident(struct table *t, uint64_t (*measure)(struct mapping *m));
 /* A snapshot of the published names, in id order; free() the array. */
 int table_list(struct table *t, struct table_entry **out, size_t *n);
 

@@ -26,6 +26,8 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_SOURCE] = "source",
 	[KIND_STREAM] = "stream",
 	[KIND_LINE] = "line",
+	[KIND_PAGES] = "pages",
+	[KIND_SMAPS] = "smaps",
 };
 
 const char *root_file_name(enum node n)

@@ -158,6 +158,7 @@ bool mnt_alive(const struct mnt *m)
 	return m->pid > 0 && waitpid(m->pid, NULL, WNOHANG) == 0;
 }
 
+__attribute__((format(printf, 2, 0)))
 static const char *ring_path(const char *base, const char *fmt, va_list ap)
 {
 	static char ring[16][4200];

@@ -1,0 +1,120 @@
+/* mmapctl.h - what the parts of mmapctl (the shell client of mmapfs) share:
+ * one invocation, the command table entry, and each part's entry points.
+ * Helpers return 0 or a negative errno; commands return an exit status. */
+#ifndef MMAPCTL_H
+#define MMAPCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit statuses. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1	/* the server refused, or a file could not be read */
+#define EXIT_USAGE 2	/* bad command line */
+
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+/* Options a command may accept (bits of struct command.options). */
+#define OPT_ESCAPES 0x1	/* find/rfind -e: the needle is written with C escapes */
+#define OPT_PAGES 0x2	/* pages: -w COLS, -a, --color[=WHEN], -f FILE */
+
+/* One run of one command: the mount and the command's own arguments. */
+struct invocation {
+	const char *mount;	/* from -m or $MMAPFS_MOUNT; NULL if neither */
+	int argc;		/* positional arguments after the command */
+	char **argv;
+	bool escapes;		/* -e */
+	enum color_mode color;	/* --color */
+	unsigned width;		/* -w: cells per row, 0 = fit the terminal */
+	bool all;		/* -a: one cell per page, however many rows */
+	const char *file;	/* -f: draw a saved page map instead of a mapping */
+};
+
+struct command {
+	const char *name;
+	const char *opts;	/* synopsis of its options ("" or ending in a blank) */
+	const char *args;	/* synopsis of the arguments */
+	const char *summary;	/* one line */
+	const char *details;	/* the rest of `mmapctl help CMD` */
+	int min_args, max_args;
+	unsigned options;	/* OPT_ bits */
+	int (*run)(const struct invocation *inv);
+};
+
+/* ---- mmapctl.c: reporting ------------------------------------------------ */
+/* Print "mmapctl: MESSAGE" on stderr; returns EXIT_FAIL. */
+int complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error of the running command: message, synopsis, hint; EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- mmapctl_proto.c: the control-file protocol ---------------------------- */
+/* Join words into one command line (no newline), each quoted so that the
+ * server's tokenizer gives back exactly these bytes (lens NULL: strlen).
+ * Returns a malloc'd string, or NULL when out of memory. */
+char *command_line(const char *const *words, const size_t *lens, size_t n);
+/* Decode the C escapes of -e (\n \t \r \0 \\ \" \' \xHH) in place; sets
+ * *len. Returns 0 or -EINVAL with *bad pointing at the faulty escape. */
+int decode_escapes(char *text, size_t *len, const char **bad);
+/* Write line to an open control file and read its result line back on the
+ * same fd. 0: *result is the result line. -errno: *result is the server's
+ * message (without "error: "), or strerror when it gave none. *result is
+ * malloc'd in both cases (NULL only when out of memory). */
+int ctl_exchange(int fd, const char *line, char **result);
+
+/* ---- mmapctl_mount.c: files of a mount ------------------------------------- */
+/* Whether name is a valid mapping name (1-64 of [A-Za-z0-9._-], no leading '.'). */
+bool name_valid(const char *name);
+/* MOUNT/rel as a malloc'd string (aborts when out of memory). */
+char *mount_path(const char *mount, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Open the root ctl (name NULL) or maps/NAME/ctl read-write. Returns the fd,
+ * or -errno after printing why. */
+int open_ctl(const char *mount, const char *name);
+/* Print why path (a file of the mount, or of mapping name) could not be
+ * opened with errno err: not a mount, no such mapping, or strerror.
+ * Returns -err. */
+int explain_missing(const char *mount, const char *name, const char *path, int err);
+/* Whether maps/NAME exists: 0, or -errno after printing why not. */
+int check_mapping(const char *mount, const char *name);
+/* Run one command (words, lens as for command_line) on the root ctl (name
+ * NULL) or maps/NAME/ctl, and print its failure; 0 or -errno. On success
+ * *result (if not NULL) gets the malloc'd result line. */
+int run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
+	    size_t n, char **result);
+/* Read a whole file: malloc'd, NUL-terminated text and its length. */
+int read_file_text(const char *path, char **text, size_t *len);
+/* One attribute file of a mapping, without its newline (malloc'd). */
+int read_attr(const char *mount, const char *name, const char *attr, char **value);
+/* The mapping names under MOUNT/maps, sorted (numbers numerically). */
+int list_names(const char *mount, char ***names, size_t *n);
+void free_names(char **names, size_t n);
+
+/* ---- mmapctl_pages.c: the page map ------------------------------------------ */
+enum page_state { PS_MAPPED, PS_COPY, PS_RESIDENT, PS_SWAPPED, PS_ABSENT, PS_OTHER,
+		  PS_COUNT };
+struct page_counts {
+	size_t n[PS_COUNT];
+	size_t total;
+};
+/* Count the states in the text of a pages file (its newline excluded). */
+void count_pages(const char *text, size_t len, struct page_counts *c);
+/* Pages in memory (mapped here, copies, or in memory elsewhere). */
+size_t pages_resident(const struct page_counts *c);
+/* part/total as a percentage for a table: "37%", never "0%" or "100%" when
+ * it is not exactly that ("<1%", ">99%"). */
+void format_share(size_t part, size_t total, char *buf, size_t cap);
+
+/* ---- commands (mmapctl_cmds.c, mmapctl_ls.c, mmapctl_pages.c) -------------- */
+int cmd_map(const struct invocation *inv);
+int cmd_close(const struct invocation *inv);
+int cmd_find(const struct invocation *inv);
+int cmd_rfind(const struct invocation *inv);
+int cmd_seek(const struct invocation *inv);
+int cmd_resize(const struct invocation *inv);
+int cmd_flush(const struct invocation *inv);
+int cmd_madvise(const struct invocation *inv);
+int cmd_move(const struct invocation *inv);
+int cmd_ls(const struct invocation *inv);
+int cmd_info(const struct invocation *inv);
+int cmd_pages(const struct invocation *inv);
+
+#endif
