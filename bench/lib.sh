@@ -4,11 +4,11 @@
 # every server they started, also on failure or Ctrl-C. Sourced, not run.
 #
 # The caller sets BUILD (the top build directory) and may set BENCH_RUNS
-# (best of how many runs, default 5) and BENCH_SIZE_MB (default 512).
+# (best of how many runs, default 7) and BENCH_SIZE_MB (default 512).
 
 LC_ALL=C
 export LC_ALL
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-7}
 SIZE_MB=${BENCH_SIZE_MB:-512}
 MMAPFS=$BUILD/src/mmapfs
 FLOOR=$BUILD/bench/floor
@@ -169,6 +169,7 @@ dd_rate() {
 
 # Arithmetic on decimals.
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
 # meets VALUE OP LIMIT: "yes" or "NO"
 meets() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = op == ">=" ? v + 0 >= l + 0 : v + 0 <= l + 0; print (v == "-" || v == "") ? "n/a" : ok ? "yes" : "NO" }'; }
