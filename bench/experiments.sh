@@ -9,8 +9,10 @@
 #
 # usage: experiments.sh BUILDDIR    (root: it changes fs.pipe-max-size for
 # the run and restores it; passthrough needs CAP_SYS_ADMIN and Linux 6.9+)
+# shellcheck disable=SC2154 # PID_* are set by start_ready through eval
 set -eu
 
+# shellcheck disable=SC2034 # BUILD is read by lib.sh
 BUILD=$(cd "${1:?usage: experiments.sh BUILDDIR}" && pwd)
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -6,9 +6,12 @@
 # usage: run.sh BUILDDIR     (make bench passes the top build directory)
 # BENCH_RUNS=N (default 7): each figure is the best of N runs.
 # Needs root for drop_caches and fs.pipe-max-size; runs in about a minute.
+# shellcheck disable=SC3045,SC2154 # ulimit -n/-H: dash and bash have them; R_*, W_*, PID_* are set by eval
 set -eu
 
+# shellcheck disable=SC2034 # BUILD is read by lib.sh
 BUILD=$(cd "${1:?usage: run.sh BUILDDIR}" && pwd)
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SCALES="10 1000 50000"
