@@ -24,8 +24,8 @@
  *                     never reach this server. libfuse 3.14 knows nothing of it:
  *                     the custom writev adds FUSE_PASSTHROUGH to the INIT reply
  *                     and the flag and backing id to open replies.
- * The experiments in doc/performance.md use these; `make bench` runs the
- * plain floor and the splice one. */
+ * `make bench` runs the plain floor, -o splice and -o passthrough; `make
+ * bench-experiments` runs the rest (see doc/performance.md). */
 #define FUSE_USE_VERSION 312
 #define _GNU_SOURCE
 
