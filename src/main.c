@@ -3,14 +3,17 @@
 #define FUSE_USE_VERSION 312
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
 #include <time.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -117,6 +120,22 @@ static void announce_ready(int fd)
 	close(fd);
 }
 
+/* Make room and keep it: every mapping of a file or of shared memory holds
+ * a descriptor, so take the whole allowance; and load libgcc_s now, since
+ * the loop's threads are cancelled at unmount and glibc would otherwise
+ * load it then, and abort if the descriptor table is full. Freed listing
+ * snapshots of a large maps/ go back to the system instead of lingering. */
+static void prepare_process(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	(void)dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 {
 	if (opts->singlethread)
@@ -145,6 +164,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		fprintf(stderr, "mmapfs: %s: %s\n", opts->mountpoint, strerror(errno));
 		return 1;
 	}
+	prepare_process();
 	if (table_init(&s.table, o->max_maps, max_bytes) < 0 || guard_init() < 0) {
 		fprintf(stderr, "mmapfs: cannot start: %s\n", strerror(ENOMEM));
 		return 1;

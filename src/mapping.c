@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -175,6 +176,22 @@ static void name_anonymous(struct mapping *m)
 		    (unsigned long)label);
 }
 
+/* Descriptors kept free for the server itself (FUSE threads, /proc reads):
+ * a map that would leave fewer is refused rather than starve them. */
+#define FD_RESERVE 64
+
+static int check_fd_room(int fd, struct msg *msg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur) {
+		close(fd);
+		return fail(msg, EMFILE, "too many open files: each mapping of a file (with "
+			    "trackfd) or of shared memory holds one");
+	}
+	return 0;
+}
+
 static int open_backing(const struct map_request *r, enum access_mode access, int flags,
 			int prot, int *fd_out, struct stat *st, struct msg *msg)
 {
@@ -197,6 +214,9 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		fd = open(path, base | O_RDONLY); /* resize will then fail as ftruncate does */
 	if (fd < 0)
 		return fail_errno(msg, errno);
+	int rc = r->trackfd ? check_fd_room(fd, msg) : 0;
+	if (rc < 0)
+		return rc;
 	/* The path may have changed between stat and open. */
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) ||
 	    (r->own_dev && st->st_dev == r->own_dev)) {
@@ -243,6 +263,9 @@ static int open_anonymous(struct mapping *m, const struct map_request *r, int fl
 	int fd = memfd_create(label, MFD_CLOEXEC);
 	if (fd < 0)
 		return fail_errno(msg, errno);
+	int rc = r->trackfd ? check_fd_room(fd, msg) : 0;
+	if (rc < 0)
+		return rc;
 	if (ftruncate(fd, length) < 0) {
 		int e = errno;
 		close(fd);
