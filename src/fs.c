@@ -307,19 +307,22 @@ struct runner_ctx {
 	struct mapping *m;	/* NULL for the root ctl */
 	struct command_env env;
 	pid_t pid;
+	int refusal;		/* -errno: refuse the write's first command with it */
 };
 
+/* Runs one command line (the queue's result buffer holds RESULT_MAX). */
 static int run_command(void *p, const char *line, size_t len, char *result, size_t cap,
 		       struct msg *msg)
 {
 	struct runner_ctx *c = p;
-	int rc = c->m ? command_mapping(&c->env, c->m, line, len, result, msg)
-		      : command_root(&c->env, line, len, result, msg);
+	int rc = c->refusal ? fail(msg, -c->refusal, "the server cannot act as uid %u to run "
+				   "this (is it running as root?)", (unsigned)c->env.uid)
+		 : c->m	    ? command_mapping(&c->env, c->m, line, len, result, msg)
+			    : command_root(&c->env, line, len, result, msg);
 	char file[MAPPING_NAME_MAX + 16], shown[sizeof msg->text + 8];
 	snprintf(file, sizeof file, c->m ? "maps/%s/ctl" : "ctl", c->m ? c->m->name : "");
 	snprintf(shown, sizeof shown, "%s%s", rc < 0 ? "error: " : "", rc < 0 ? msg->text : result);
 	cmdlog_add(&c->server->log, c->pid, file, line, len, shown);
-	(void)cap;
 	return rc;
 }
 
@@ -335,20 +338,17 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 	};
 	/* With allow_other, `map` opens files as the caller, not as the server. */
 	struct creds caller, saved;
-	bool as_caller = s->allow_other && !f->m;
-	ssize_t rc = 0;
 	bool switched = false;
-	if (as_caller) {
+	if (s->allow_other && !f->m) {
 		caller.uid = who->uid;
 		caller.gid = who->gid;
 		caller.ngroups = fuse_req_getgroups(req, CREDS_MAX_GROUPS, caller.groups);
 		if (caller.ngroups < 0 || caller.ngroups > CREDS_MAX_GROUPS)
 			caller.ngroups = 0;
-		rc = creds_become(&caller, &saved);
-		switched = rc == 0;
+		c.refusal = creds_become(&caller, &saved);
+		switched = c.refusal == 0;
 	}
-	if (rc == 0)
-		rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
+	ssize_t rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
 	if (switched)
 		creds_restore(&saved);
 	if (rc < 0)
