@@ -218,13 +218,15 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 	if (rc < 0)
 		return rc;
 	/* The path may have changed between stat and open. */
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) ||
-	    (r->own_dev && st->st_dev == r->own_dev)) {
-		int bad_dev = S_ISREG(st->st_mode);
+	if (fstat(fd, st) < 0)
+		rc = fail_errno(msg, errno);
+	else if (!S_ISREG(st->st_mode))
+		rc = fail(msg, ENODEV, "source is not a regular file");
+	else if (r->own_dev && st->st_dev == r->own_dev)
+		rc = fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
+	if (rc < 0) {
 		close(fd);
-		return bad_dev ? fail(msg, EDEADLK, "cannot map a file inside this mount "
-				      "(it would deadlock)")
-			       : fail(msg, ENODEV, "source is not a regular file");
+		return rc;
 	}
 	*fd_out = fd;
 	return 0;
