@@ -13,11 +13,13 @@
  *   - after the table is destroyed every byte of max_bytes is given back.
  *
  * While an input runs, open() and stat() go through __wrap_open/__wrap_stat
- * (linked with -Wl,--wrap=...): paths /fuzz/NAME reach the scratch
- * directory's files (f, empty, dir, fifo), any other path does not exist,
- * so no input can map, grow or truncate a real file of the machine. (The
- * wrap applies to libFuzzer's own calls too, so the sandbox is on only
- * while commands run.)
+ * (linked with -Wl,--wrap=...): paths /fuzz/NAME reach the scratch files
+ * (f, empty, dir, fifo), any other path does not exist, so no input can
+ * map, grow or truncate a real file of the machine. (The wrap applies to
+ * libFuzzer's own calls too, so the sandbox is on only while commands run.)
+ * The scratch files are created in a temporary directory that is removed
+ * at once: they live on as open file descriptors, reached through
+ * /proc/self/fd, so nothing is left behind however the fuzzer ends.
  *
  * Built with -DFUZZ_REPLAY it has a main() that replays files or
  * directories (default: $srcdir/tests/fuzz/corpus) and prints TAP: the
@@ -52,16 +54,18 @@
 static char scratch[256];
 static bool sandbox_on;
 
-static const char *const SCRATCH_FILES[] = { "f", "empty", "dir", "fifo", NULL };
+enum { SCRATCH_F, SCRATCH_EMPTY, SCRATCH_DIR, SCRATCH_FIFO, SCRATCH_COUNT };
+static const char *const SCRATCH_FILES[SCRATCH_COUNT] = { "f", "empty", "dir", "fifo" };
+static int scratch_fd[SCRATCH_COUNT];
 
-/* "/fuzz/NAME" -> "SCRATCH/NAME" for the scratch files; NULL otherwise. */
+/* "/fuzz/NAME" -> "/proc/self/fd/N" for the scratch files; NULL otherwise. */
 static const char *translate(const char *path, char *buf, size_t cap)
 {
 	if (!path || strncmp(path, "/fuzz/", 6) != 0)
 		return NULL;
-	for (int i = 0; SCRATCH_FILES[i]; i++) {
+	for (int i = 0; i < SCRATCH_COUNT; i++) {
 		if (strcmp(path + 6, SCRATCH_FILES[i]) == 0) {
-			snprintf(buf, cap, "%s/%s", scratch, SCRATCH_FILES[i]);
+			snprintf(buf, cap, "/proc/self/fd/%d", scratch_fd[i]);
 			return buf;
 		}
 	}
@@ -172,18 +176,7 @@ static void install_guard(void)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
-/* ---- the scratch directory ------------------------------------------------ */
-
-static void remove_scratch(void)
-{
-	char path[512];
-	for (int i = 0; SCRATCH_FILES[i]; i++) {
-		snprintf(path, sizeof path, "%s/%s", scratch, SCRATCH_FILES[i]);
-		if (unlink(path) < 0)
-			rmdir(path);
-	}
-	rmdir(scratch);
-}
+/* ---- the scratch files ------------------------------------------------------ */
 
 static void make_scratch(void)
 {
@@ -193,14 +186,24 @@ static void make_scratch(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	char path[512];
-	snprintf(path, sizeof path, "%s/empty", scratch);
-	close(open(path, O_CREAT | O_WRONLY, 0600));
-	snprintf(path, sizeof path, "%s/dir", scratch);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/fifo", scratch);
-	mkfifo(path, 0600);
-	atexit(remove_scratch);
+	char path[SCRATCH_COUNT][512];
+	for (int i = 0; i < SCRATCH_COUNT; i++)
+		snprintf(path[i], sizeof path[i], "%s/%s", scratch, SCRATCH_FILES[i]);
+	scratch_fd[SCRATCH_F] = open(path[SCRATCH_F], O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	scratch_fd[SCRATCH_EMPTY] = open(path[SCRATCH_EMPTY], O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	bool ok = mkdir(path[SCRATCH_DIR], 0700) == 0 && mkfifo(path[SCRATCH_FIFO], 0600) == 0;
+	scratch_fd[SCRATCH_DIR] = open(path[SCRATCH_DIR], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	scratch_fd[SCRATCH_FIFO] = open(path[SCRATCH_FIFO], O_PATH | O_CLOEXEC);
+	for (int i = 0; i < SCRATCH_COUNT; i++) {
+		ok = ok && scratch_fd[i] >= 0;
+		if (unlink(path[i]) < 0)
+			rmdir(path[i]);
+	}
+	rmdir(scratch);
+	if (!ok) {
+		perror("fuzz_command: scratch files");
+		exit(1);
+	}
 }
 
 /* f holds the same 16 KiB before every input. */
@@ -210,12 +213,10 @@ static void reset_file(void)
 	if (!pattern[0])
 		for (size_t i = 0; i < sizeof pattern; i++)
 			pattern[i] = (i % 64 == 63) ? '\n' : (char)('a' + i % 26);
-	char path[512];
-	snprintf(path, sizeof path, "%s/f", scratch);
-	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, pattern, sizeof pattern) != (ssize_t)sizeof pattern)
+	int fd = scratch_fd[SCRATCH_F];
+	if (ftruncate(fd, 0) < 0 ||
+	    pwrite(fd, pattern, sizeof pattern, 0) != (ssize_t)sizeof pattern)
 		abort();
-	close(fd);
 }
 
 /* ---- checking a run -------------------------------------------------------- */
