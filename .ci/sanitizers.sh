@@ -1,0 +1,95 @@
+#!/bin/sh
+# .ci/sanitizers.sh - the reliability checks that need their own builds:
+#
+#  1. a clean out-of-tree build with AddressSanitizer and
+#     UndefinedBehaviorSanitizer (./configure --enable-sanitizers) and its
+#     `make check`: every test, the mounting ones included, with the server
+#     itself sanitized;
+#  2. a plain build whose parser/command unit binary (the fuzzer's corpus
+#     replay, tests/fuzz/fuzz_replay) runs under
+#     valgrind --leak-check=full --error-exitcode=1.
+#
+# The source is copied (tracked files and new ones, not build products), so
+# the build never depends on, nor disturbs, an in-tree build.
+#
+# Usage: .ci/sanitizers.sh [--keep]   (CC, MAKEFLAGS and TMPDIR are honoured;
+# --keep leaves the build directory for a look afterwards)
+set -eu
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+keep=no
+[ "${1:-}" = --keep ] && keep=yes
+work=$(mktemp -d "${TMPDIR:-/tmp}/mmapfs-sanitizers.XXXXXX")
+cleanup() {
+	if [ $keep = yes ]; then
+		echo "sanitizers: build left in $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "sanitizers: copying $src to $work/src"
+mkdir "$work/src"
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	# Tracked and untracked-but-not-ignored files; no binaries.
+	git -C "$src" ls-files -z --cached --others --exclude-standard |
+		(cd "$src" && xargs -0 sh -c '
+			for f; do
+				[ -f "$f" ] || continue
+				case $(head -c 4 "$f" | od -An -c | tr -d " ") in
+				177ELF) continue ;;
+				esac
+				mkdir -p "$0/$(dirname "$f")" && cp -p "$f" "$0/$f"
+			done' "$work/src")
+elif [ ! -f "$src/config.status" ]; then
+	cp -pR "$src/." "$work/src"
+else
+	echo "sanitizers: $src is configured in-tree and is no git checkout; run make distclean there" >&2
+	exit 1
+fi
+(cd "$work/src" && autoreconf -fi >/dev/null 2>&1) || (cd "$work/src" && autoreconf -fi)
+
+echo "sanitizers: 1. ASan + UBSan build, make check"
+mkdir "$work/asan"
+cd "$work/asan"
+"$work/src/configure" --enable-sanitizers -q
+make -j"$jobs" >/dev/null
+status=0
+make -j"$jobs" check || status=$?
+# The sanitizers write their reports to tests/sanitizer.<pid> (see
+# tests/reliability.am): the servers' and the test programs' alike.
+for report in tests/sanitizer.*; do
+	[ -f "$report" ] || continue
+	echo "sanitizers: report $report:"
+	head -40 "$report"
+	status=1
+done
+
+echo "sanitizers: 2. valgrind on the parser/command unit binary"
+if command -v valgrind >/dev/null 2>&1; then
+	mkdir "$work/plain"
+	cd "$work/plain"
+	"$work/src/configure" -q CFLAGS="-g -O1"
+	make -j"$jobs" tests/fuzz/fuzz_replay >/dev/null
+	vstatus=0
+	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
+		--log-file="$work/valgrind.log" \
+		tests/fuzz/fuzz_replay "$work/src/tests/fuzz/corpus" >"$work/replay.tap" || vstatus=$?
+	if [ -s "$work/valgrind.log" ]; then
+		echo "sanitizers: valgrind found errors:"
+		head -60 "$work/valgrind.log"
+		status=1
+	elif [ $vstatus -ne 0 ] && ! grep -q "^not ok" "$work/replay.tap"; then
+		echo "sanitizers: valgrind exited with $vstatus"
+		status=1
+	else
+		echo "sanitizers: valgrind: clean ($(grep -c '^ok' "$work/replay.tap") inputs replayed;" \
+			"$(grep -c '^not ok' "$work/replay.tap") failed their protocol checks, see make check)"
+	fi
+else
+	echo "sanitizers: valgrind is not installed; skipped"
+fi
+exit $status
