@@ -155,10 +155,20 @@ static int inode_attr(struct server *s, fuse_ino_t ino, struct stat *st)
 	return 0;
 }
 
+/* The mapping behind an open file, if the request came through one. */
+static struct mapping *open_mapping(struct fuse_file_info *fi)
+{
+	struct open_file *f = fi ? file_of(fi) : NULL;
+	return f ? f->m : NULL;
+}
+
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stat st;
-	int rc = inode_attr(server_of(req), ino, &st);
+	struct mapping *m = open_mapping(fi);
+	/* fstat of a still-open file of a closed mapping: ENXIO, as every
+	 * operation through it. */
+	int rc = m && mapping_is_closed(m) ? -ENXIO : inode_attr(server_of(req), ino, &st);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -578,16 +588,20 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 /* truncate(2) and O_TRUNC without atomic_o_trunc: resize `data`; accept and
  * ignore it on files written as commands, so `echo CMD > FILE` works. */
-static int truncate_inode(struct server *s, fuse_ino_t ino, off_t size)
+static int truncate_inode(struct server *s, fuse_ino_t ino, off_t size,
+			  struct mapping *through)
 {
 	if (!ino_is_mapping(ino))
 		return ino == NODE_CTL ? 0 : -EACCES;
 	enum kind k = ino_kind(ino);
 	if (k != KIND_DATA)
 		return (k == KIND_CTL || k == KIND_SIZE || k == KIND_POS) ? 0 : -EACCES;
-	struct mapping *m = table_find_id(&s->table, ino_mapping_id(ino));
+	/* ftruncate acts on the open file's mapping, closed or not (ENXIO). */
+	struct mapping *m = through ? through : table_find_id(&s->table, ino_mapping_id(ino));
 	if (!m)
 		return -ENOENT;
+	if (through)
+		mapping_ref(m);
 	int rc = mapping_resize(m, size, NULL);
 	mapping_unref(m);
 	return rc;
@@ -601,7 +615,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
 		rc = -EPERM;
 	else if (to_set & FUSE_SET_ATTR_SIZE)
-		rc = truncate_inode(s, ino, attr->st_size);
+		rc = truncate_inode(s, ino, attr->st_size, open_mapping(fi));
 	/* Times are not kept; setting them is accepted so that touch works. */
 	struct stat st;
 	if (rc == 0)

@@ -427,6 +427,14 @@ void mapping_info(struct mapping *m, struct mapping_info *out)
 	pthread_rwlock_unlock(&m->lock);
 }
 
+bool mapping_is_closed(struct mapping *m)
+{
+	pthread_rwlock_rdlock(&m->lock);
+	bool closed = m->closed;
+	pthread_rwlock_unlock(&m->lock);
+	return closed;
+}
+
 int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg)
 {
 	pthread_rwlock_rdlock(&m->lock);

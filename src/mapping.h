@@ -98,6 +98,7 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 int mapping_close(struct mapping *m, bool force, struct msg *msg);
 
 void mapping_info(struct mapping *m, struct mapping_info *out);
+bool mapping_is_closed(struct mapping *m);
 bool mapping_can_resize(const struct mapping *m);
 /* Whether its bytes may be written at all (access and prot allow it). */
 bool mapping_takes_writes(const struct mapping *m);

@@ -6,13 +6,34 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Copy s into the message, writing control bytes as \xHH: a message may
+ * quote user input, and must stay one result line. */
+static void set_text(struct msg *m, const char *s)
+{
+	size_t n = 0, cap = sizeof m->text;
+	for (; *s && n + 1 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != 0x7f) {
+			m->text[n++] = (char)c;
+		} else if (n + 5 < cap) {
+			snprintf(m->text + n, cap - n, "\\x%02x", c);
+			n += 4;
+		} else {
+			break;
+		}
+	}
+	m->text[n] = '\0';
+}
+
 int fail(struct msg *m, int errnum, const char *fmt, ...)
 {
 	if (m) {
+		char raw[sizeof m->text];
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(m->text, sizeof m->text, fmt, ap);
+		vsnprintf(raw, sizeof raw, fmt, ap);
 		va_end(ap);
+		set_text(m, raw);
 	}
 	return -errnum;
 }

@@ -607,8 +607,8 @@ Test(limits, max_maps_and_max_bytes_are_enospc, .fini = down, .timeout = 60)
 	rc = root_cmd(&M, "map anon length=16", out, sizeof out);
 	cr_expect_eq(rc, -ENOSPC, "max_maps: %s (%s)", strerror(-rc), out);
 	char *stats = slurp(mp(&M, "stats"), NULL);
-	cr_expect(stats && strcmp(stats, "maps 3\nbytes 65450\nmax_maps 3\nmax_bytes 65536\n") == 0,
-		  "stats: %s", stats);
+	const char *want = "maps 3\nbytes 65450\nmax_maps 3\nmax_bytes 65536\n";
+	cr_expect(stats && strncmp(stats, want, strlen(want)) == 0, "stats: %s", stats);
 	free(stats);
 	/* Room again after a close. */
 	cr_assert_eq(root_cmd(&M, "close big", out, sizeof out), 0);
@@ -626,8 +626,10 @@ static char small_fs[4200];
 static void small_fs_down(void)
 {
 	if (small_fs[0]) {
-		/* Close the mappings first: the tmpfs is busy while they exist. */
-		mnt_stop(&M);
+		/* Stop the server first: the tmpfs is busy while its mappings
+		 * exist. mnt_stop, below, removes the scratch directory, which
+		 * must not hold the tmpfs then. */
+		mnt_kill(&M, SIGTERM);
 		if (umount2(small_fs, 0) < 0)
 			umount2(small_fs, MNT_DETACH);
 		small_fs[0] = '\0';
