@@ -11,7 +11,7 @@
 
 static int append(struct ctl_queue *q, const char *s, size_t n)
 {
-	if (q->len + n > q->cap) {
+	if (q->len + n > q->cap && q->head > 0) {
 		/* Reclaim what was read before growing. */
 		memmove(q->text, q->text + q->head, q->len - q->head);
 		q->len -= q->head;

@@ -846,6 +846,8 @@ int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64
 		*result = -1;
 	} else if (rc == 0 && nlen == 0) {
 		*result = reverse ? end : start;
+	} else if (rc == 0 && (size_t)(end - start) < nlen) {
+		*result = -1; /* also keeps a mapping of length 0 (no memory) untouched */
 	} else if (rc == 0) {
 		struct needle_search s = { m->data + start, (size_t)(end - start), needle, nlen,
 					   reverse, -1 };
