@@ -382,7 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct table t;
 	if (table_init(&t, MAX_MAPS, MAX_BYTES) < 0)
 		abort();
-	struct command_env env = { &t, "/fuzz/mnt", 0, getuid(), getgid() };
+	struct command_env env = { &t, "/fuzz/mnt", 0, getuid(), getgid(), false };
 	setup(&env, "map /fuzz/f name=f");
 	setup(&env, "map anon length=8192 name=a");
 	struct mapping *f = table_find(&t, "f", 1), *a = table_find(&t, "a", 1);
