@@ -71,14 +71,15 @@ static void do_memmove(void *p)
 	memmove(a->dst, a->src, a->n);
 }
 
+/* An empty copy touches nothing (and memcpy may not be given NULL). */
 int guarded_memcpy(void *dst, const void *src, size_t n)
 {
 	struct copy_args a = { dst, src, n };
-	return guarded_call(do_memcpy, &a);
+	return n ? guarded_call(do_memcpy, &a) : 0;
 }
 
 int guarded_memmove(void *dst, const void *src, size_t n)
 {
 	struct copy_args a = { dst, src, n };
-	return guarded_call(do_memmove, &a);
+	return n ? guarded_call(do_memmove, &a) : 0;
 }

@@ -186,13 +186,14 @@ Test(introspect, smaps_of_private_anonymous_memory_counts_its_writes)
 {
 	/* The kernel may merge this VMA with adjacent anonymous memory (this
 	 * kernel refuses VMA names, which would keep them apart), so the record
-	 * can be larger than the mapping: compare before and after. */
+	 * can be larger than the mapping, and its neighbours' pages may change
+	 * too (a sanitizer's own memory, say): the writes add at least 8 kB. */
 	map_ok(&M, "anon length=%ld flags=private name=pv", 8 * PAGE);
 	long before = rss_kb("pv");
 	char block[8192];
 	memset(block, 1, sizeof block);
 	cr_assert_eq(pwrite_at(mp(&M, "maps/pv/data"), block, sizeof block, 0), 0);
-	cr_expect_eq(rss_kb("pv") - before, 8);
+	cr_expect_geq(rss_kb("pv") - before, 8);
 }
 
 Test(introspect, anonymous_mappings_carry_their_name_in_the_kernel)
