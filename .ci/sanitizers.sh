@@ -58,14 +58,23 @@ cd "$work/asan"
 make -j"$jobs" >/dev/null
 status=0
 make -j"$jobs" check || status=$?
-# The sanitizers write their reports to tests/sanitizer.<pid> (see
-# tests/reliability.am): the servers' and the test programs' alike.
-for report in tests/sanitizer.*; do
-	[ -f "$report" ] || continue
-	echo "sanitizers: report $report:"
-	head -40 "$report"
+# Sanitizer reports (see tests/reliability.am): the servers' stderr and
+# ASan's reports on the test programs in tests/sanitizer-logs/, UBSan's on
+# the test programs in their .log files.
+pattern="ERROR: [A-Za-z]*Sanitizer|runtime error:"
+reports=$(grep -lE "$pattern" tests/sanitizer-logs/* tests/*.log tests/fuzz/*.log 2>/dev/null || true)
+if [ -n "$reports" ]; then
 	status=1
-done
+	echo "sanitizers: $(echo "$reports" | wc -l) files hold sanitizer reports; the first ones:"
+	for f in $(echo "$reports" | head -3); do
+		echo "--- $f"
+		grep -E -A14 "$pattern" "$f" | head -30
+	done
+	echo "sanitizers: every report, by kind and place:"
+	# shellcheck disable=SC2086
+	grep -hE "$pattern|^SUMMARY: " $reports | grep -v "^SUMMARY: UndefinedBehavior" |
+		sed -e 's/==[0-9]*==//' -e 's/0x[0-9a-f]*//g' -e "s|$work/src/||" | sort | uniq -c | sort -rn
+fi
 
 echo "sanitizers: 2. valgrind on the parser/command unit binary"
 if command -v valgrind >/dev/null 2>&1; then

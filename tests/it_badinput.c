@@ -314,12 +314,6 @@ static const struct bad ROOT_CASES[] = {
 	B("ctl", "map \"@F\\x4\"", EINVAL),
 	B("ctl", "map \"@F\\xzz\"", EINVAL),
 	B("ctl", "map \"@F\\", EINVAL),
-	/* error lines that echo what was typed stay one line */
-	B("ctl", "\"bo\\ngus\"", EINVAL),
-	B("ctl", "map @F \"length=1\\n2\"", EINVAL),
-	B("ctl", "map @F \"colour\\n=blue\"", EINVAL),
-	B("ctl", "close \"a\\nb\"", EINVAL),
-	B("ctl", "map @F \"name=a\\nb\"", EINVAL),
 	/* the commands after a failure do not run */
 	B("ctl", "bogus\nclose keep", EINVAL),
 	B("ctl", "close nosuch\nclose keep", ENOENT),
@@ -329,6 +323,26 @@ static const struct bad ROOT_CASES[] = {
 Test(badinput, root_ctl)
 {
 	RUN(ROOT_CASES);
+}
+
+/* Error lines that echo what was typed must stay one line, even when a
+ * quoted token holds a newline ("\n" inside double quotes). */
+static const struct bad NEWLINE_CASES[] = {
+	B("ctl", "\"bo\\ngus\"", EINVAL),
+	B("ctl", "map @F \"length=1\\n2\"", EINVAL),
+	B("ctl", "map @F \"colour\\n=blue\"", EINVAL),
+	B("ctl", "map @F \"flags=shared\\n\"", EINVAL),
+	B("ctl", "map @F \"prot=read\\n\"", EINVAL),
+	B("ctl", "close \"a\\nb\"", EINVAL),
+	B("ctl", "map @F \"name=a\\nb\"", EINVAL),
+	B("maps/keep/ctl", "\"flu\\nsh\"", EINVAL),
+	B("maps/keep/ctl", "madvise \"dont\\nneed\"", EINVAL),
+	B("maps/keep/ctl", "resize \"1\\n\"", EINVAL),
+};
+
+Test(badinput, error_lines_echoing_a_newline_stay_one_line)
+{
+	RUN(NEWLINE_CASES);
 }
 
 Test(badinput, overlong_writes_are_e2big_and_run_nothing)

@@ -459,10 +459,6 @@ Test(faults, open_files_of_a_closed_mapping_give_enxio)
 	errno = 0;
 	cr_expect_eq(fsync(fds[0]), -1, "fsync data");
 	cr_expect_eq(errno, ENXIO, "fsync data: %s", strerror(errno));
-	errno = 0;
-	cr_expect_eq(ftruncate(fds[0], 2), -1, "ftruncate data");
-	cr_expect_eq(errno, ENXIO, "ftruncate data (a resize of the closed mapping): %s",
-		     strerror(errno));
 	static const char *const commands[] = { "flush", "seek 0", "find l", "resize 4",
 						"madvise normal", "move 0 1 1", "close" };
 	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
@@ -487,6 +483,22 @@ Test(faults, open_files_of_a_closed_mapping_give_enxio)
 	cr_expect(d && len == 18 && memcmp(d, "line one\nline two\n", 18) == 0, "file: %s", d);
 	free(d);
 	expect_server_fine();
+}
+
+Test(faults, ftruncate_of_an_open_data_file_of_a_closed_mapping_is_enxio)
+{
+	make_file(sp(&M, "f"), "0123456789", 10);
+	map_ok(&M, "%s name=x", sp(&M, "f"));
+	int fd = open(mp(&M, "maps/x/data"), O_RDWR);
+	cr_assert(fd >= 0);
+	char out[256];
+	cr_assert_eq(root_cmd(&M, "close x", out, sizeof out), 0, "close: %s", out);
+	errno = 0;
+	cr_expect_eq(ftruncate(fd, 2), -1, "ftruncate data");
+	cr_expect_eq(errno, ENXIO, "ftruncate of the data file (a resize of the closed "
+		     "mapping): %s", strerror(errno));
+	close(fd);
+	cr_expect_eq(size_of(sp(&M, "f")), 10, "the file is untouched");
 }
 
 /* ---- (e) sources that cannot be mapped ----------------------------------- */
