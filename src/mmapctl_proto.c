@@ -3,6 +3,7 @@
  * control file. */
 #include "config.h"
 #include "mmapctl.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -74,50 +75,22 @@ char *command_line(const char *const *words, const size_t *lens, size_t n)
 	return line;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* One escape at s (just past the backslash); returns the bytes it used, or 0. */
-static size_t decode_one(const char *s, char *out)
-{
-	static const char from[] = "ntr0\\\"'";
-	static const char to[] = "\n\t\r\0\\\"'";
-	const char *hit = *s ? strchr(from, *s) : NULL;
-	if (hit) {
-		*out = to[hit - from];
-		return 1;
-	}
-	if (*s == 'x' && hex_value(s[1]) >= 0 && hex_value(s[2]) >= 0) {
-		*out = (char)(hex_value(s[1]) << 4 | hex_value(s[2]));
-		return 3;
-	}
-	return 0;
-}
-
+/* The server's own escape language (parse.c), so a needle decodes here
+ * exactly as it would inside "..." there. */
 int decode_escapes(char *text, size_t *len, const char **bad)
 {
-	const char *r = text;
+	size_t n = strlen(text), r = 0;
 	char *w = text;
-	while (*r) {
-		if (*r != '\\') {
-			*w++ = *r++;
+	while (r < n) {
+		if (text[r] != '\\') {
+			*w++ = text[r++];
 			continue;
 		}
-		size_t used = decode_one(r + 1, w);
-		if (used == 0) {
-			*bad = r;
+		size_t at = r;
+		if (parse_escape(text, n, &r, w++, NULL) < 0) {
+			*bad = text + at;
 			return -EINVAL;
 		}
-		w++;
-		r += 1 + used;
 	}
 	*len = (size_t)(w - text);
 	return 0;

@@ -22,8 +22,7 @@ static int hex_digit(char c)
 	return -1;
 }
 
-/* Decode one escape inside double quotes; *i points at the backslash. */
-static int unescape(const char *s, size_t len, size_t *i, char *out, struct msg *m)
+int parse_escape(const char *s, size_t len, size_t *i, char *out, struct msg *m)
 {
 	if (*i + 1 >= len)
 		return fail(m, EINVAL, "unterminated quote");
@@ -88,7 +87,7 @@ int tokenize(const char *line, size_t len, struct tokens *out, struct msg *m)
 				i++;
 				while (rc == 0 && i < len && line[i] != '"') {
 					if (line[i] == '\\')
-						rc = unescape(line, len, &i, w++, m);
+						rc = parse_escape(line, len, &i, w++, m);
 					else
 						*w++ = line[i++];
 				}

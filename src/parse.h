@@ -29,6 +29,10 @@ void tokens_free(struct tokens *t);
 /* True when the token holds a NUL byte (never valid in a path or a name). */
 bool token_has_nul(const struct token *t);
 
+/* Decode the escape whose backslash is at s[*i] (\n \t \r \0 \\ \" \' \xHH)
+ * into *out, and move *i past it. */
+int parse_escape(const char *s, size_t len, size_t *i, char *out, struct msg *m);
+
 /* Decimal or 0x-hex, optional leading '-', optional K/M/G/T suffix (binary). */
 int parse_number(const struct token *t, int64_t *out, struct msg *m);
 
