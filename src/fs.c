@@ -27,6 +27,7 @@
 
 /* One open file: which file, its mapping, and what its kind needs. */
 struct open_file {
+	struct open_file *prev, *next;	/* the server's list of open files */
 	enum node node;			/* root-level file, or NODE_NONE */
 	enum kind kind;			/* for files of a mapping */
 	struct mapping *m;		/* referenced while open */
@@ -48,10 +49,18 @@ static struct open_file *file_of(struct fuse_file_info *fi)
 	return (struct open_file *)(uintptr_t)fi->fh;
 }
 
-static void free_file(struct open_file *f)
+static void free_file(struct server *s, struct open_file *f)
 {
 	if (!f)
 		return;
+	pthread_mutex_lock(&s->files_lock);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		s->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&s->files_lock);
 	mapping_unref(f->m);
 	if (f->queue) {
 		ctl_queue_destroy(f->queue);
@@ -63,12 +72,25 @@ static void free_file(struct open_file *f)
 	free(f);
 }
 
-static struct open_file *new_file(void)
+static struct open_file *new_file(struct server *s)
 {
 	struct open_file *f = calloc(1, sizeof *f);
-	if (f)
-		pthread_mutex_init(&f->text_lock, NULL);
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->text_lock, NULL);
+	pthread_mutex_lock(&s->files_lock);
+	f->next = s->files;
+	if (f->next)
+		f->next->prev = f;
+	s->files = f;
+	pthread_mutex_unlock(&s->files_lock);
 	return f;
+}
+
+void fs_release_all(struct server *s)
+{
+	while (s->files)
+		free_file(s, s->files);
 }
 
 /* ---- attributes ------------------------------------------------------- */
@@ -266,20 +288,20 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int rc = inode_attr(s, ino, &st);
 	if (rc == 0 && !S_ISDIR(st.st_mode))
 		rc = -ENOTDIR;
-	struct open_file *f = rc == 0 ? new_file() : NULL;
+	struct open_file *f = rc == 0 ? new_file(s) : NULL;
 	if (rc == 0 && !f)
 		rc = -ENOMEM;
 	/* A snapshot, so that offsets stay meaningful while mappings come and go. */
 	if (rc == 0 && ino == NODE_MAPS)
 		rc = table_list(&s->table, &f->entries, &f->n_entries);
 	if (rc < 0) {
-		free_file(f);
+		free_file(s, f);
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	fi->fh = (uintptr_t)f;
 	if (fuse_reply_open(req, fi) < 0)
-		free_file(f);
+		free_file(s, f);
 }
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -306,7 +328,7 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	free_file(file_of(fi));
+	free_file(server_of(req), file_of(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -427,12 +449,12 @@ static int open_mapping_file(struct server *s, fuse_ino_t ino, struct fuse_file_
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct server *s = server_of(req);
-	struct open_file *f = new_file();
+	struct open_file *f = new_file(s);
 	int rc = !f ? -ENOMEM
 		    : ino_is_mapping(ino) ? open_mapping_file(s, ino, fi, f)
 					  : open_root_file(s, (enum node)ino, fi, f);
 	if (rc < 0) {
-		free_file(f);
+		free_file(s, f);
 		fuse_reply_err(req, -rc);
 		return;
 	}
@@ -440,7 +462,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->fh = (uintptr_t)f;
 	if (fuse_reply_open(req, fi) < 0)
-		free_file(f);
+		free_file(s, f);
 }
 
 struct reply_ctx {
@@ -571,7 +593,7 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	free_file(file_of(fi));
+	free_file(server_of(req), file_of(fi));
 	fuse_reply_err(req, 0);
 }
 

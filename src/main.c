@@ -170,6 +170,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		return 1;
 	}
 	cmdlog_init(&s.log);
+	pthread_mutex_init(&s.files_lock, NULL);
 	s.allow_other = o->allow_other;
 	s.uid = getuid();
 	s.gid = getgid();
@@ -195,6 +196,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	}
 	if (se)
 		fuse_session_destroy(se);
+	fs_release_all(&s);
+	pthread_mutex_destroy(&s.files_lock);
 	table_destroy(&s.table);
 	cmdlog_destroy(&s.log);
 	free(s.mountpoint);

@@ -3,6 +3,7 @@
 #ifndef MMAPFS_SERVER_H
 #define MMAPFS_SERVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -19,7 +20,14 @@ struct server {
 	uid_t uid;		/* the server's own */
 	gid_t gid;
 	time_t started;
+	/* Open files, so that those whose release never came (the kernel drops
+	 * pending releases at unmount) are freed at shutdown. */
+	pthread_mutex_t files_lock;
+	struct open_file *files;
 };
+
+/* Free the open files that are left; call once the session loop is over. */
+void fs_release_all(struct server *s);
 
 struct fuse_lowlevel_ops;
 /* The low-level operations of mmapfs. */
