@@ -1,6 +1,6 @@
 /* fs.c - the FUSE layer: translates low-level requests into calls on the
- * table, the mappings and the control-file queues. Holds no state of its
- * own beyond what an open file needs. */
+ * table, the mappings and the control-file queues. Its only state is what
+ * each open file needs, kept in the server's list of open files. */
 #define FUSE_USE_VERSION 312
 #include "config.h"
 
