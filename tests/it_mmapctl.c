@@ -61,6 +61,11 @@ TestSuite(offline, .init = no_mount, .timeout = 60);
 static const char *mmapctl_binary(void)
 {
 	static char path[4096];
+	/* make check names it; else it sits next to the server. MMAPFS_BIN may
+	 * be a wrapper script elsewhere (the sanitizer builds use one). */
+	const char *named = getenv("MMAPCTL_BIN");
+	if (named && *named)
+		return named;
 	const char *bin = getenv("MMAPFS_BIN");
 	char copy[4096];
 	snprintf(copy, sizeof copy, "%s", bin ? bin : "src/mmapfs");
@@ -593,7 +598,7 @@ Test(mmapctl, info_shows_every_attribute)
 	snprintf(want, sizeof want,
 		 "name      i\nsource    %s\naccess    copy\nflags     private\n"
 		 "prot      read,write\noffset    0\nsize      10\nfilesize  10\npos       3\n", f);
-	cr_expect(strncmp(r.out, want, strlen(want)) == 0, "info:\n%s\nwanted:\n%s", r.out, want);
+	cr_assert(strncmp(r.out, want, strlen(want)) == 0, "info:\n%s\nwanted:\n%s", r.out, want);
 	const char *rest = r.out + strlen(want);
 	cr_expect(strncmp(rest, "pages     ", 10) == 0, "then pages: %s", rest);
 	run_free(&r);
