@@ -150,21 +150,25 @@ static int close_mapping(const struct command_env *env, struct mapping *m, struc
 	return rc;
 }
 
+int command_close_name(const struct command_env *env, const char *name, size_t len,
+		       struct msg *msg)
+{
+	struct mapping *m = NULL;
+	int rc = table_lookup(env->table, name, len, &m, msg);
+	if (rc < 0)
+		return rc;
+	if (env->owners_only && env->uid != 0 && env->uid != m->uid)
+		rc = fail(msg, EACCES, "mapping '%s' belongs to another user", m->name);
+	else
+		rc = close_mapping(env, m, msg);
+	mapping_unref(m);
+	return rc;
+}
+
 static int run_close(const struct command_env *env, const struct tokens *t, struct msg *msg)
 {
 	int rc = want_args(t, 1, 1, "close NAME", msg);
-	struct mapping *m = NULL;
-	if (rc == 0)
-		rc = table_lookup(env->table, t->v[1].text, t->v[1].len, &m, msg);
-	if (rc == 0 && env->owners_only && env->uid != 0 && env->uid != m->uid) {
-		rc = fail(msg, EACCES, "mapping '%s' belongs to another user", m->name);
-		mapping_unref(m);
-	}
-	if (rc == 0) {
-		rc = close_mapping(env, m, msg);
-		mapping_unref(m);
-	}
-	return rc;
+	return rc < 0 ? rc : command_close_name(env, t->v[1].text, t->v[1].len, msg);
 }
 
 int command_root(const struct command_env *env, const char *line, size_t len,

@@ -32,6 +32,11 @@ int command_root(const struct command_env *env, const char *line, size_t len,
 int command_mapping(const struct command_env *env, struct mapping *m, const char *line,
 		    size_t len, char result[RESULT_MAX], struct msg *msg);
 
+/* `close NAME` (also rmdir maps/NAME): EINVAL for a bad name, ENOENT for an
+ * unknown one, EACCES for another user's when owners_only. */
+int command_close_name(const struct command_env *env, const char *name, size_t len,
+		       struct msg *msg);
+
 /* Seek as the `pos` file takes it: "OFFSET [WHENCE]". */
 int command_seek_text(struct mapping *m, const char *text, size_t len, struct msg *msg);
 /* Resize as the `size` file takes it: "N". */

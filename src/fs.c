@@ -342,6 +342,24 @@ struct runner_ctx {
 	int refusal;		/* -errno: refuse the write's first command with it */
 };
 
+/* The command environment of the request's caller. */
+static struct command_env caller_env(struct server *s, fuse_req_t req)
+{
+	const struct fuse_ctx *who = fuse_req_ctx(req);
+	struct command_env env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid,
+				   s->allow_other };
+	return env;
+}
+
+/* One `log` line: the result value, or "error: " and the message. */
+static void log_result(struct server *s, pid_t pid, const char *file, const char *cmd,
+		       size_t len, int rc, const char *value, const struct msg *msg)
+{
+	char shown[sizeof msg->text + 8];
+	snprintf(shown, sizeof shown, "%s%s", rc < 0 ? "error: " : "", rc < 0 ? msg->text : value);
+	cmdlog_add(&s->log, pid, file, cmd, len, shown);
+}
+
 /* Runs one command line (the queue's result buffer holds RESULT_MAX). */
 static int run_command(void *p, const char *line, size_t len, char *result, size_t cap,
 		       struct msg *msg)
@@ -351,10 +369,9 @@ static int run_command(void *p, const char *line, size_t len, char *result, size
 				   "this (is it running as root?)", (unsigned)c->env.uid)
 		 : c->m	    ? command_mapping(&c->env, c->m, line, len, result, msg)
 			    : command_root(&c->env, line, len, result, msg);
-	char file[MAPPING_NAME_MAX + 16], shown[sizeof msg->text + 8];
+	char file[MAPPING_NAME_MAX + 16];
 	snprintf(file, sizeof file, c->m ? "maps/%s/ctl" : "ctl", c->m ? c->m->name : "");
-	snprintf(shown, sizeof shown, "%s%s", rc < 0 ? "error: " : "", rc < 0 ? msg->text : result);
-	cmdlog_add(&c->server->log, c->pid, file, line, len, shown);
+	log_result(c->server, c->pid, file, line, len, rc, result, msg);
 	return rc;
 }
 
@@ -362,12 +379,7 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 {
 	struct server *s = server_of(req);
 	const struct fuse_ctx *who = fuse_req_ctx(req);
-	struct runner_ctx c = {
-		.server = s,
-		.m = f->m,
-		.env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid, s->allow_other },
-		.pid = who->pid,
-	};
+	struct runner_ctx c = { .server = s, .m = f->m, .env = caller_env(s, req), .pid = who->pid };
 	/* With allow_other, `map` opens files as the caller, not as the server. */
 	struct creds caller, saved;
 	bool switched = false;
@@ -655,19 +667,12 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, parent == NODE_ROOT ? EBUSY : ENOTDIR);
 		return;
 	}
-	struct mapping *m = NULL;
+	struct command_env env = caller_env(s, req);
 	struct msg msg;
-	int rc = table_lookup(&s->table, name, strlen(name), &m, &msg);
-	if (rc == 0) {
-		rc = mapping_close(m, false, &msg);
-		if (rc == 0)
-			table_drop(&s->table, m);
-		mapping_unref(m);
-	}
-	char cmd[MAPPING_NAME_MAX + 16], shown[sizeof msg.text + 8];
+	int rc = command_close_name(&env, name, strlen(name), &msg);
+	char cmd[MAPPING_NAME_MAX + 16];
 	int n = snprintf(cmd, sizeof cmd, "rmdir %.*s", MAPPING_NAME_MAX, name);
-	snprintf(shown, sizeof shown, "%s%s", rc < 0 ? "error: " : "ok", rc < 0 ? msg.text : "");
-	cmdlog_add(&s->log, fuse_req_ctx(req)->pid, "maps", cmd, (size_t)n, shown);
+	log_result(s, fuse_req_ctx(req)->pid, "maps", cmd, (size_t)n, rc, "ok", &msg);
 	fuse_reply_err(req, -rc);
 }
 
