@@ -62,7 +62,7 @@ make -j"$jobs" check || status=$?
 # ASan's reports on the test programs in tests/sanitizer-logs/, UBSan's on
 # the test programs in their .log files.
 pattern="ERROR: [A-Za-z]*Sanitizer|runtime error:"
-reports=$(grep -lE "$pattern" tests/sanitizer-logs/* tests/*.log tests/fuzz/*.log 2>/dev/null || true)
+reports=$(grep -lE "$pattern" tests/sanitizer-logs/* tests/*/*.log 2>/dev/null || true)
 if [ -n "$reports" ]; then
 	status=1
 	echo "sanitizers: $(echo "$reports" | wc -l) files hold sanitizer reports; the first ones:"

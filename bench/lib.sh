@@ -10,7 +10,7 @@ LC_ALL=C
 export LC_ALL
 RUNS=${BENCH_RUNS:-7}
 SIZE_MB=${BENCH_SIZE_MB:-512}
-MMAPFS=$BUILD/src/mmapfs
+MMAPFS=$BUILD/src/server/mmapfs
 FLOOR=$BUILD/bench/floor
 LAT=$BUILD/bench/lat
 

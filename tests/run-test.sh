@@ -1,13 +1,13 @@
 #!/bin/sh
 # Run one Criterion test program so that it prints TAP on stdout.
-# Integration tests (tests/it_*) need /dev/fuse: without it they are
+# Integration tests (tests/it/*) need /dev/fuse: without it they are
 # skipped, except in CI (CI=true), where a mount that cannot happen fails.
 # Each program gets a private TMPDIR; whatever it left mounted or running
 # there is cleaned up after it, so no test leaves a daemon or a mount behind.
 prog=$1
 shift
-case $(basename "$prog") in
-it_*)
+case $prog in
+*it/*)
 	if [ ! -c /dev/fuse ] || [ ! -r /dev/fuse ]; then
 		if [ "${CI:-}" = true ]; then
 			echo "Bail out! /dev/fuse is missing: integration tests cannot mount (CI=true)"

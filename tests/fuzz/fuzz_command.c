@@ -40,10 +40,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "command.h"
-#include "ctlqueue.h"
-#include "guard.h"
-#include "table.h"
+#include "control/command.h"
+#include "control/ctlqueue.h"
+#include "core/guard.h"
+#include "core/table.h"
 
 #define MAX_MAPS 8
 #define MAX_BYTES (1 << 20)

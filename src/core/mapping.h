@@ -1,0 +1,139 @@
+/* mapping.h - one memory mapping, as CPython's mmap.mmap has it: a file or
+ * anonymous memory mapped with an access mode, flags, prot and offset, a
+ * length, and a position. Every operation validates exactly as CPython's
+ * mmapmodule.c does and returns 0 (or a count) or a negative errno with a
+ * message. Knows nothing of FUSE or of the table it is kept in.
+ *
+ * Locking: each mapping has a rwlock. Copies out of the mapping hold it
+ * shared; anything that moves pos, changes the bytes' address or length
+ * (write, resize, close) holds it exclusive, so a resize or close waits for
+ * the copies in flight and no reader sees a write half done. */
+#ifndef MMAPFS_MAPPING_H
+#define MMAPFS_MAPPING_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/msg.h"
+#include "core/names.h"
+
+#define MAPPING_NAME_MAX 64
+
+/* Bytes mapped by all mappings together, against a limit (max_bytes). */
+struct budget {
+	_Atomic uint64_t used;
+	uint64_t limit;
+};
+
+int budget_take(struct budget *b, uint64_t n, struct msg *m);
+void budget_give(struct budget *b, uint64_t n);
+
+/* What a `map` command asks for, already parsed. */
+struct map_request {
+	const char *source;	/* absolute path; NULL for anonymous memory */
+	int64_t length;		/* 0: the whole file from offset */
+	int64_t offset;
+	enum access_mode access;
+	int flags;		/* MAP_* as given; MAP_SHARED by default */
+	int prot;		/* PROT_* as given; PROT_READ|PROT_WRITE by default */
+	bool trackfd;
+	const char *own_mount;	/* files below this path are refused (EDEADLK) */
+	dev_t own_dev;		/* ... and files on this device (0: none) */
+};
+
+void map_request_init(struct map_request *r);
+
+struct mapping {
+	pthread_rwlock_t lock;
+	atomic_uint refs;
+
+	/* Identity, fixed before the mapping is published. */
+	uint64_t id;
+	char name[MAPPING_NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
+	struct mapping *next_by_name, *next_by_id; /* the table's chains */
+	bool published;
+
+	/* Fixed once established. */
+	char *source;		/* as the kernel names it, or "anonymous" */
+	int64_t offset;
+	int flags;		/* MAP_* without MAP_ANONYMOUS */
+	int prot;
+	enum access_mode access;
+	bool trackfd;
+	bool anonymous;
+	int64_t created;	/* seconds since the epoch */
+	struct budget *budget;
+
+	/* Under lock. */
+	char *data;		/* NULL while len is 0 */
+	size_t len;
+	size_t pos;
+	int fd;			/* backing file or memfd; -1 without one */
+	bool closed;
+};
+
+/* A snapshot of a mapping's attributes, taken under its lock. */
+struct mapping_info {
+	size_t len, pos;
+	int64_t offset;
+	int flags, prot;
+	enum access_mode access;
+	bool trackfd, anonymous, closed;
+};
+
+struct mapping *mapping_new(void);
+void mapping_ref(struct mapping *m);
+/* Drop a reference; the last one closes (without flushing errors) and frees. */
+void mapping_unref(struct mapping *m);
+
+/* Open (or create) the memory behind a new mapping. */
+int mapping_establish(struct mapping *m, const struct map_request *r,
+		      struct budget *budget, struct msg *msg);
+
+int mapping_close(struct mapping *m, bool force, struct msg *msg);
+
+void mapping_info(struct mapping *m, struct mapping_info *out);
+bool mapping_is_closed(struct mapping *m);
+bool mapping_can_resize(const struct mapping *m);
+/* Whether its bytes may be written at all (access and prot allow it). */
+bool mapping_takes_writes(const struct mapping *m);
+int mapping_resize(struct mapping *m, int64_t new_len, struct msg *msg);
+int mapping_seek(struct mapping *m, int64_t offset, int whence, struct msg *msg);
+int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg);
+
+/* Called with the bytes to hand out, while the mapping is locked. */
+typedef int (*byte_sink)(void *ctx, const char *bytes, size_t n);
+
+/* mm[off:off+n] handed to sink (zero-copy); n may come back short. */
+int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, void *ctx);
+/* mm[off:off+n] copied into buf; returns the count copied. */
+ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n);
+/* Slice assignment at off; past the end it grows the mapping when it can
+ * (grow=true), else fails with EFBIG writing nothing. Returns n. */
+ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_t n,
+			 bool grow, struct msg *msg);
+
+/* As mapping_write_at at the current end (O_APPEND): grows the mapping. */
+ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg *msg);
+
+/* mm.read(n), mm.write(b), mm.readline() at pos, advancing it. */
+int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx);
+ssize_t mapping_stream_write(struct mapping *m, const void *buf, size_t n, struct msg *msg);
+int mapping_readline(struct mapping *m, size_t max, byte_sink sink, void *ctx);
+
+/* Optional arguments are passed as pointers; NULL means "not given". */
+int mapping_flush(struct mapping *m, const int64_t *offset, const int64_t *size,
+		  struct msg *msg);
+int mapping_madvise(struct mapping *m, int advice, const int64_t *start,
+		    const int64_t *length, struct msg *msg);
+int mapping_move(struct mapping *m, int64_t dest, int64_t src, int64_t count,
+		 struct msg *msg);
+int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64_t *start,
+		 const int64_t *end, bool reverse, int64_t *result, struct msg *msg);
+
+#endif

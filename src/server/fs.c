@@ -1,0 +1,739 @@
+/* fs.c - the FUSE layer: translates low-level requests into calls on the
+ * table, the mappings and the control-file queues. Its only state is what
+ * each open file needs, kept in the server's list of open files. */
+#define FUSE_USE_VERSION 312
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "view/attrs.h"
+#include "control/command.h"
+#include "server/creds.h"
+#include "control/ctlqueue.h"
+#include "server/server.h"
+#include "view/tree.h"
+
+#define MAX_IO (1024 * 1024)
+/* Names under the root and inside maps/NAME/ never change meaning. */
+#define FIXED_ENTRY_TIMEOUT 86400.0
+
+/* One open file: which file, its mapping, and what its kind needs. */
+struct open_file {
+	struct open_file *prev, *next;	/* the server's list of open files */
+	enum node node;			/* root-level file, or NODE_NONE */
+	enum kind kind;			/* for files of a mapping */
+	struct mapping *m;		/* referenced while open */
+	struct ctl_queue *queue;	/* control files */
+	pthread_mutex_t text_lock;	/* generated files: text of the last read at 0 */
+	char *text;
+	size_t text_len;
+	struct table_entry *entries;	/* maps/ listing snapshot */
+	size_t n_entries;
+};
+
+static struct server *server_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct open_file *file_of(struct fuse_file_info *fi)
+{
+	return (struct open_file *)(uintptr_t)fi->fh;
+}
+
+static void free_file(struct server *s, struct open_file *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&s->files_lock);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		s->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&s->files_lock);
+	mapping_unref(f->m);
+	if (f->queue) {
+		ctl_queue_destroy(f->queue);
+		free(f->queue);
+	}
+	pthread_mutex_destroy(&f->text_lock);
+	free(f->text);
+	free(f->entries);
+	free(f);
+}
+
+static struct open_file *new_file(struct server *s)
+{
+	struct open_file *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->text_lock, NULL);
+	pthread_mutex_lock(&s->files_lock);
+	f->next = s->files;
+	if (f->next)
+		f->next->prev = f;
+	s->files = f;
+	pthread_mutex_unlock(&s->files_lock);
+	return f;
+}
+
+void fs_release_all(struct server *s)
+{
+	while (s->files)
+		free_file(s, s->files);
+}
+
+/* ---- attributes ------------------------------------------------------- */
+
+static mode_t root_file_mode(const struct server *s, enum node n)
+{
+	switch (n) {
+	case NODE_ROOT:
+	case NODE_MAPS:
+		return S_IFDIR | 0755;
+	case NODE_CTL:
+		return S_IFREG | (s->allow_other ? 0666 : 0644);
+	default:
+		return S_IFREG | 0444;
+	}
+}
+
+static mode_t kind_mode(const struct server *s, const struct mapping *m, enum kind k)
+{
+	bool read_only = m->access == ACCESS_READ;
+	switch (k) {
+	case KIND_DIR:
+		return S_IFDIR | (s->allow_other ? 0700 : 0755);
+	case KIND_DATA:
+	case KIND_STREAM:
+		return S_IFREG | (read_only ? 0444 : 0644);
+	case KIND_CTL:
+	case KIND_SIZE:
+	case KIND_POS:
+		return S_IFREG | 0644;
+	default:
+		return S_IFREG | 0444;
+	}
+}
+
+static void fill_times(struct stat *st, time_t t)
+{
+	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = t;
+}
+
+static int root_attr(const struct server *s, fuse_ino_t ino, struct stat *st)
+{
+	if (ino < NODE_ROOT || ino > NODE_ROOT_LAST)
+		return -ENOENT;
+	st->st_ino = ino;
+	st->st_mode = root_file_mode(s, (enum node)ino);
+	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
+	st->st_uid = s->uid;
+	st->st_gid = s->gid;
+	fill_times(st, s->started);
+	return 0;
+}
+
+static void mapping_attr(const struct server *s, struct mapping *m, enum kind k,
+			 struct stat *st)
+{
+	st->st_ino = mapping_ino(m->id, k);
+	st->st_mode = kind_mode(s, m, k);
+	st->st_nlink = k == KIND_DIR ? 2 : 1;
+	st->st_uid = m->uid;
+	st->st_gid = m->gid;
+	fill_times(st, (time_t)m->created);
+	if (k == KIND_DATA) {
+		struct mapping_info i;
+		mapping_info(m, &i);
+		st->st_size = (off_t)i.len;
+		st->st_blocks = (blkcnt_t)((i.len + 511) / 512);
+	}
+	st->st_blksize = MAX_IO;
+}
+
+/* Attributes of any inode; a closed mapping's inodes are gone (ENOENT). */
+static int inode_attr(struct server *s, fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	if (!ino_is_mapping(ino))
+		return root_attr(s, ino, st);
+	enum kind k = ino_kind(ino);
+	struct mapping *m = k < KIND_COUNT ? table_find_id(&s->table, ino_mapping_id(ino)) : NULL;
+	if (!m)
+		return -ENOENT;
+	mapping_attr(s, m, k, st);
+	mapping_unref(m);
+	return 0;
+}
+
+/* The mapping behind an open file, if the request came through one. */
+static struct mapping *open_mapping(struct fuse_file_info *fi)
+{
+	struct open_file *f = fi ? file_of(fi) : NULL;
+	return f ? f->m : NULL;
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	struct mapping *m = open_mapping(fi);
+	/* fstat of a still-open file of a closed mapping: ENXIO, as every
+	 * operation through it. */
+	int rc = m && mapping_is_closed(m) ? -ENXIO : inode_attr(server_of(req), ino, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+/* ---- lookup ----------------------------------------------------------- */
+
+static void reply_entry(fuse_req_t req, const struct stat *st, double entry_timeout)
+{
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof e);
+	e.ino = st->st_ino;
+	e.attr = *st;
+	e.entry_timeout = entry_timeout;
+	fuse_reply_entry(req, &e);
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct server *s = server_of(req);
+	struct stat st;
+	int rc = -ENOENT;
+	memset(&st, 0, sizeof st);
+	if (parent == NODE_ROOT) {
+		enum node n = root_file_lookup(name);
+		if (n != NODE_NONE)
+			rc = root_attr(s, n, &st);
+		if (rc == 0)
+			return reply_entry(req, &st, FIXED_ENTRY_TIMEOUT);
+	} else if (parent == NODE_MAPS) {
+		/* Never cached: the name may soon belong to another mapping. */
+		struct mapping *m = table_find(&s->table, name, strlen(name));
+		if (m) {
+			mapping_attr(s, m, KIND_DIR, &st);
+			mapping_unref(m);
+			return reply_entry(req, &st, 0);
+		}
+	} else if (ino_is_mapping(parent) && ino_kind(parent) == KIND_DIR) {
+		enum kind k = kind_lookup(name);
+		if (k != KIND_DIR)
+			rc = inode_attr(s, mapping_ino(ino_mapping_id(parent), k), &st);
+		if (rc == 0)
+			return reply_entry(req, &st, FIXED_ENTRY_TIMEOUT);
+	}
+	fuse_reply_err(req, -rc);
+}
+
+/* ---- directories ------------------------------------------------------ */
+
+struct dir_entry {
+	const char *name;
+	fuse_ino_t ino;
+	mode_t mode;
+};
+
+/* Entry i of directory ino (0 and 1 are . and ..); false past the end. */
+static bool dir_entry_at(struct server *s, fuse_ino_t ino, const struct open_file *f,
+			 size_t i, struct dir_entry *e)
+{
+	e->mode = S_IFDIR;
+	if (i < 2) {
+		e->name = i == 0 ? "." : "..";
+		e->ino = i == 0 ? ino : (ino == NODE_ROOT || ino == NODE_MAPS ? NODE_ROOT : NODE_MAPS);
+		return true;
+	}
+	i -= 2;
+	if (ino == NODE_ROOT) {
+		enum node n = (enum node)(NODE_CTL + i);
+		if (n > NODE_ROOT_LAST)
+			return false;
+		e->name = root_file_name(n);
+		e->ino = n;
+		e->mode = root_file_mode(s, n);
+	} else if (ino == NODE_MAPS) {
+		if (i >= f->n_entries)
+			return false;
+		e->name = f->entries[i].name;
+		e->ino = mapping_ino(f->entries[i].id, KIND_DIR);
+	} else {
+		enum kind k = (enum kind)(KIND_DATA + i);
+		if (k >= KIND_COUNT)
+			return false;
+		e->name = kind_name(k);
+		e->ino = mapping_ino(ino_mapping_id(ino), k);
+		e->mode = S_IFREG;
+	}
+	return true;
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct server *s = server_of(req);
+	struct stat st;
+	int rc = inode_attr(s, ino, &st);
+	if (rc == 0 && !S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	struct open_file *f = rc == 0 ? new_file(s) : NULL;
+	if (rc == 0 && !f)
+		rc = -ENOMEM;
+	/* A snapshot, so that offsets stay meaningful while mappings come and go. */
+	if (rc == 0 && ino == NODE_MAPS)
+		rc = table_list(&s->table, &f->entries, &f->n_entries);
+	if (rc < 0) {
+		free_file(s, f);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	if (fuse_reply_open(req, fi) < 0)
+		free_file(s, f);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct server *s = server_of(req);
+	char *buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	size_t used = 0;
+	struct dir_entry e;
+	for (size_t i = (size_t)off; dir_entry_at(s, ino, file_of(fi), i, &e); i++) {
+		struct stat st = { .st_ino = e.ino, .st_mode = e.mode };
+		size_t n = fuse_add_direntry(req, buf + used, size - used, e.name, &st, (off_t)i + 1);
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	free_file(server_of(req), file_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+/* ---- control files ---------------------------------------------------- */
+
+struct runner_ctx {
+	struct server *server;
+	struct mapping *m;	/* NULL for the root ctl */
+	struct command_env env;
+	pid_t pid;
+	int refusal;		/* -errno: refuse the write's first command with it */
+};
+
+/* The command environment of the request's caller. */
+static struct command_env caller_env(struct server *s, fuse_req_t req)
+{
+	const struct fuse_ctx *who = fuse_req_ctx(req);
+	struct command_env env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid,
+				   s->allow_other };
+	return env;
+}
+
+/* One `log` line: the result value, or "error: " and the message. */
+static void log_result(struct server *s, pid_t pid, const char *file, const char *cmd,
+		       size_t len, int rc, const char *value, const struct msg *msg)
+{
+	char shown[sizeof msg->text + 8];
+	snprintf(shown, sizeof shown, "%s%s", rc < 0 ? "error: " : "", rc < 0 ? msg->text : value);
+	cmdlog_add(&s->log, pid, file, cmd, len, shown);
+}
+
+/* Runs one command line (the queue's result buffer holds RESULT_MAX). */
+static int run_command(void *p, const char *line, size_t len, char *result, size_t cap,
+		       struct msg *msg)
+{
+	struct runner_ctx *c = p;
+	int rc = c->refusal ? fail(msg, -c->refusal, "the server cannot act as uid %u to run "
+				   "this (is it running as root?)", (unsigned)c->env.uid)
+		 : c->m	    ? command_mapping(&c->env, c->m, line, len, result, msg)
+			    : command_root(&c->env, line, len, result, msg);
+	char file[MAPPING_NAME_MAX + 16];
+	snprintf(file, sizeof file, c->m ? "maps/%s/ctl" : "ctl", c->m ? c->m->name : "");
+	log_result(c->server, c->pid, file, line, len, rc, result, msg);
+	return rc;
+}
+
+static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size_t size)
+{
+	struct server *s = server_of(req);
+	const struct fuse_ctx *who = fuse_req_ctx(req);
+	struct runner_ctx c = { .server = s, .m = f->m, .env = caller_env(s, req), .pid = who->pid };
+	/* With allow_other, `map` opens files as the caller, not as the server. */
+	struct creds caller, saved;
+	bool switched = false;
+	if (s->allow_other && !f->m) {
+		caller.uid = who->uid;
+		caller.gid = who->gid;
+		caller.ngroups = fuse_req_getgroups(req, CREDS_MAX_GROUPS, caller.groups);
+		if (caller.ngroups < 0 || caller.ngroups > CREDS_MAX_GROUPS)
+			caller.ngroups = 0;
+		c.refusal = creds_become(&caller, &saved);
+		switched = c.refusal == 0;
+	}
+	ssize_t rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
+	if (switched)
+		creds_restore(&saved);
+	if (rc < 0)
+		fuse_reply_err(req, (int)-rc);
+	else
+		fuse_reply_write(req, (size_t)rc);
+}
+
+/* ---- open, read, write ------------------------------------------------ */
+
+/* O_TRUNC counts as writing even with O_RDONLY: Linux truncates then too,
+ * and asks for write permission to do it. */
+static bool opens_for_writing(const struct fuse_file_info *fi)
+{
+	return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+}
+
+static int open_root_file(struct server *s, enum node n, struct fuse_file_info *fi,
+			  struct open_file *f)
+{
+	f->node = n;
+	if (n == NODE_CTL) {
+		f->queue = malloc(sizeof *f->queue);
+		if (!f->queue || ctl_queue_init(f->queue, ROOT_USAGE) < 0)
+			return -ENOMEM;
+		fi->nonseekable = 1;
+		return 0;
+	}
+	if (opens_for_writing(fi))
+		return -EACCES;
+	if (n == NODE_LOG) /* one consistent snapshot per open */
+		return cmdlog_render(&s->log, &f->text, &f->text_len);
+	return 0;
+}
+
+static int open_mapping_file(struct server *s, fuse_ino_t ino, struct fuse_file_info *fi,
+			     struct open_file *f)
+{
+	f->kind = ino_kind(ino);
+	f->m = table_find_id(&s->table, ino_mapping_id(ino));
+	if (!f->m)
+		return -ENOENT;
+	bool writing = opens_for_writing(fi);
+	switch (f->kind) {
+	case KIND_CTL:
+		f->queue = malloc(sizeof *f->queue);
+		if (!f->queue || ctl_queue_init(f->queue, MAPPING_USAGE) < 0)
+			return -ENOMEM;
+		fi->nonseekable = 1;
+		return 0;
+	case KIND_DATA:
+	case KIND_STREAM:
+		if (writing && !mapping_takes_writes(f->m))
+			return -EACCES;
+		if ((fi->flags & O_TRUNC) && f->kind == KIND_DATA)
+			return mapping_resize(f->m, 0, NULL);
+		return 0;
+	case KIND_SIZE:
+	case KIND_POS:
+		return 0;
+	default:
+		return writing ? -EACCES : 0;
+	}
+}
+
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct server *s = server_of(req);
+	struct open_file *f = new_file(s);
+	int rc = !f ? -ENOMEM
+		    : ino_is_mapping(ino) ? open_mapping_file(s, ino, fi, f)
+					  : open_root_file(s, (enum node)ino, fi, f);
+	if (rc < 0) {
+		free_file(s, f);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	/* Every read and write reaches the server: no stale page cache. */
+	fi->direct_io = 1;
+	fi->fh = (uintptr_t)f;
+	if (fuse_reply_open(req, fi) < 0)
+		free_file(s, f);
+}
+
+struct reply_ctx {
+	fuse_req_t req;
+	bool replied;
+};
+
+/* Replies straight from mapped memory: the kernel copies it, and a page that
+ * vanished makes that copy fail (EFAULT, which the reader sees as EIO)
+ * instead of faulting here. */
+static int reply_sink(void *p, const char *bytes, size_t n)
+{
+	struct reply_ctx *c = p;
+	c->replied = true;
+	int rc = fuse_reply_buf(c->req, bytes, n);
+	return rc < 0 ? rc : 0;
+}
+
+/* The slice [off, off+size) of an open file's text, copied: once a reply
+ * is sent, release() may free the open file on another thread, so nothing
+ * of it may be in use while replying. */
+static int text_slice(struct open_file *f, size_t size, off_t off, char **out, size_t *n)
+{
+	size_t len = f->text ? f->text_len : 0;
+	*n = (size_t)off >= len ? 0 : len - (size_t)off < size ? len - (size_t)off : size;
+	*out = malloc(*n ? *n : 1);
+	if (!*out)
+		return -ENOMEM;
+	if (*n)
+		memcpy(*out, f->text + off, *n);
+	return 0;
+}
+
+/* Generated files: the text is made afresh by each read at offset 0, and
+ * later reads of the same open file continue that text. */
+static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off_t off)
+{
+	struct server *s = server_of(req);
+	struct msg msg;
+	char *slice = NULL;
+	size_t n = 0;
+	int rc = 0;
+	pthread_mutex_lock(&f->text_lock);
+	if (off == 0 && f->node != NODE_LOG) {
+		free(f->text);
+		f->text = NULL;
+		rc = f->m ? attr_render(f->m, f->kind, &f->text, &f->text_len, &msg)
+			  : root_render(&s->table, f->node, &f->text, &f->text_len);
+	}
+	if (rc == 0)
+		rc = text_slice(f, size, off, &slice, &n);
+	pthread_mutex_unlock(&f->text_lock);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, slice, n);
+	free(slice);
+}
+
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct open_file *f = file_of(fi);
+	struct reply_ctx c = { req, false };
+	int rc = 0;
+	if (f->queue) {
+		char *buf = malloc(size ? size : 1);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		fuse_reply_buf(req, buf, ctl_queue_read(f->queue, buf, size));
+		free(buf);
+		return;
+	}
+	bool bytes = f->kind == KIND_DATA || f->kind == KIND_STREAM || f->kind == KIND_LINE;
+	if (!f->m || !bytes) {
+		read_generated(req, f, size, off);
+		return;
+	}
+	/* The reply goes out under the mapping's lock, and release() may drop
+	 * the open file's reference as soon as it is sent: hold our own. */
+	struct mapping *m = f->m;
+	mapping_ref(m);
+	if (f->kind == KIND_DATA)
+		rc = mapping_read_at(m, (uint64_t)off, size, reply_sink, &c);
+	else if (f->kind == KIND_STREAM)
+		rc = mapping_stream_read(m, size, reply_sink, &c);
+	else
+		rc = mapping_readline(m, size, reply_sink, &c);
+	if (rc < 0 && !c.replied)
+		fuse_reply_err(req, -rc);
+	mapping_unref(m);
+}
+
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct open_file *f = file_of(fi);
+	ssize_t rc;
+	if (f->queue) {
+		ctl_write(req, f, buf, size);
+		return;
+	}
+	switch (f->m ? f->kind : KIND_DIR) {
+	case KIND_DATA:
+		/* The kernel's idea of the end may be stale: append at ours. */
+		rc = (fi->flags & O_APPEND) ? mapping_append(f->m, buf, size, NULL)
+					    : mapping_write_at(f->m, (uint64_t)off, buf, size, true, NULL);
+		break;
+	case KIND_STREAM:
+		rc = mapping_stream_write(f->m, buf, size, NULL);
+		break;
+	case KIND_SIZE:
+		rc = command_resize_text(f->m, buf, size, NULL);
+		break;
+	case KIND_POS:
+		rc = command_seek_text(f->m, buf, size, NULL);
+		break;
+	default:
+		rc = -EACCES;
+	}
+	if (rc < 0)
+		fuse_reply_err(req, (int)-rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	free_file(server_of(req), file_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct open_file *f = file_of(fi);
+	int rc = 0;
+	if (f->m && f->kind == KIND_DATA)
+		rc = mapping_flush(f->m, NULL, NULL, NULL);
+	fuse_reply_err(req, -rc);
+}
+
+/* ---- setattr, rmdir, create ------------------------------------------- */
+
+/* truncate(2) and O_TRUNC without atomic_o_trunc: resize `data`; accept and
+ * ignore it on files written as commands, so `echo CMD > FILE` works. */
+static int truncate_inode(struct server *s, fuse_ino_t ino, off_t size,
+			  struct mapping *through)
+{
+	if (!ino_is_mapping(ino))
+		return ino == NODE_CTL ? 0 : -EACCES;
+	enum kind k = ino_kind(ino);
+	if (k != KIND_DATA)
+		return (k == KIND_CTL || k == KIND_SIZE || k == KIND_POS) ? 0 : -EACCES;
+	/* ftruncate acts on the open file's mapping, closed or not (ENXIO). */
+	struct mapping *m = through ? through : table_find_id(&s->table, ino_mapping_id(ino));
+	if (!m)
+		return -ENOENT;
+	if (through)
+		mapping_ref(m);
+	int rc = mapping_resize(m, size, NULL);
+	mapping_unref(m);
+	return rc;
+}
+
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct server *s = server_of(req);
+	int rc = 0;
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+		rc = -EPERM;
+	else if (to_set & FUSE_SET_ATTR_SIZE)
+		rc = truncate_inode(s, ino, attr->st_size, open_mapping(fi));
+	/* Times are not kept; setting them is accepted so that touch works. */
+	struct stat st;
+	if (rc == 0)
+		rc = inode_attr(s, ino, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct server *s = server_of(req);
+	if (parent != NODE_MAPS) {
+		fuse_reply_err(req, parent == NODE_ROOT ? EBUSY : ENOTDIR);
+		return;
+	}
+	struct command_env env = caller_env(s, req);
+	struct msg msg;
+	int rc = command_close_name(&env, name, strlen(name), &msg);
+	char cmd[MAPPING_NAME_MAX + 16];
+	int n = snprintf(cmd, sizeof cmd, "rmdir %.*s", MAPPING_NAME_MAX, name);
+	log_result(s, fuse_req_ctx(req)->pid, "maps", cmd, (size_t)n, rc, "ok", &msg);
+	fuse_reply_err(req, -rc);
+}
+
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	/* The tree is made by commands, never by creating files in it. */
+	fuse_reply_err(req, EACCES);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	fuse_reply_err(req, EACCES);
+}
+
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct server *s = server_of(req);
+	struct table_stats ts;
+	table_stats(&s->table, &ts);
+	struct statvfs sv;
+	memset(&sv, 0, sizeof sv);
+	long page = sysconf(_SC_PAGESIZE);
+	sv.f_bsize = sv.f_frsize = (unsigned long)page;
+	sv.f_blocks = (fsblkcnt_t)(ts.max_bytes / (uint64_t)page);
+	sv.f_bfree = sv.f_bavail = sv.f_blocks - (fsblkcnt_t)(ts.bytes / (uint64_t)page);
+	sv.f_files = ts.max_maps;
+	sv.f_ffree = sv.f_favail = ts.max_maps - ts.maps;
+	sv.f_namemax = MAPPING_NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Large requests: one round trip per MiB of data. */
+	conn->max_write = MAX_IO;
+	conn->max_readahead = MAX_IO;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = fs_init,
+	.lookup = fs_lookup,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.opendir = fs_opendir,
+	.readdir = fs_readdir,
+	.releasedir = fs_releasedir,
+	.open = fs_open,
+	.read = fs_read,
+	.write = fs_write,
+	.release = fs_release,
+	.fsync = fs_fsync,
+	.rmdir = fs_rmdir,
+	.mkdir = fs_mkdir,
+	.create = fs_create,
+	.statfs = fs_statfs,
+};
+
+const struct fuse_lowlevel_ops *fs_operations(void)
+{
+	return &ops;
+}
