@@ -17,15 +17,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/memlock.h"
 #include "core/msg.h"
 #include "core/names.h"
+#include "core/source.h"
 
 #define MAPPING_NAME_MAX 64
 
-/* Bytes mapped by all mappings together, against a limit (max_bytes). */
+/* Bytes mapped, against a limit: all mappings together (max_bytes), or one
+ * user's (user_max_bytes), whose budget then has the table's as parent:
+ * taking from a budget takes from its parent too, or from neither. */
 struct budget {
 	_Atomic uint64_t used;
 	uint64_t limit;
+	struct budget *parent;	/* NULL: none */
+	const char *what;	/* the limit's name for messages; NULL: "max_bytes" */
 };
 
 int budget_take(struct budget *b, uint64_t n, struct msg *m);
@@ -42,6 +48,11 @@ struct map_request {
 	bool trackfd;
 	const char *own_mount;	/* files below this path are refused (EDEADLK) */
 	dev_t own_dev;		/* ... and files on this device (0: none) */
+	const struct source_opener *opener;	/* NULL: open in this process */
+	/* flags=locked: the caller's right to lock memory, and the counter of
+	 * the bytes they hold locked (NULL: nobody may lock). */
+	const struct memlock_rights *memlock;
+	_Atomic uint64_t *locked_held;
 };
 
 void map_request_init(struct map_request *r);
@@ -68,6 +79,8 @@ struct mapping {
 	bool anonymous;
 	int64_t created;	/* seconds since the epoch */
 	struct budget *budget;
+	_Atomic uint64_t *locked_held;	/* flags=locked: where locked_charge is counted */
+	uint64_t locked_charge;
 
 	/* Under lock. */
 	char *data;		/* NULL while len is 0 */

@@ -14,9 +14,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/mapping.h"
 #include "core/msg.h"
+
+/* What one user holds, for the per-user limits (user_max_maps,
+ * user_max_bytes) and for their locked memory. Kept until the table goes. */
+struct user_account {
+	uid_t uid;			/* fixed */
+	size_t maps;			/* table lock: reserved or published */
+	struct budget bytes;		/* atomic; its parent is the table's budget */
+	_Atomic uint64_t locked;	/* atomic: bytes of flags=locked mappings */
+	struct user_account *next;	/* table lock */
+};
 
 struct table {
 	pthread_rwlock_t lock;
@@ -29,6 +40,13 @@ struct table {
 	size_t numbered_words;
 	size_t free_hint;	/* no number below this is free */
 	struct budget budget;
+	/* Per-user limits, set before use; the exempt uid (the server's own)
+	 * has no account and is bounded by the totals only. */
+	size_t user_max_maps;
+	uint64_t user_max_bytes;
+	uid_t exempt_uid;
+	struct user_account *accounts;	/* table lock */
+	_Atomic uint64_t locked;	/* atomic: the exempt uid's locked bytes */
 };
 
 struct table_stats {
@@ -43,6 +61,9 @@ struct table_entry {
 };
 
 int table_init(struct table *t, size_t max_maps, uint64_t max_bytes);
+/* Bound every user but exempt_uid to maps mappings and bytes bytes (the
+ * defaults of table_init: no per-user bound). */
+void table_set_user_limits(struct table *t, size_t maps, uint64_t bytes, uid_t exempt_uid);
 /* Flush and unmap every mapping, then free the table. */
 void table_destroy(struct table *t);
 
@@ -51,6 +72,10 @@ bool name_is_valid(const char *name, size_t len);
 int table_reserve(struct table *t, struct mapping *m, const char *name, size_t len,
 		  struct msg *msg);
 void table_publish(struct table *t, struct mapping *m);
+/* The account of a reserved mapping's user (NULL for the exempt uid): its
+ * bytes are the budget to establish it with, its locked counter the one
+ * for flags=locked. Valid as long as the table. */
+struct user_account *table_account(struct table *t, const struct mapping *m);
 void table_drop(struct table *t, struct mapping *m);
 
 /* Published mappings only; the result carries a reference. */

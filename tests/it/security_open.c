@@ -1,0 +1,455 @@
+/* security_open.c - with allow_other, `map` opens its source with exactly
+ * the caller's rights (issue 9, items 1-4): no path, magic link or /proc
+ * entry reaches the server's descriptors or memory; the caller's own
+ * descriptors do work; groups count, and fail closed; flags=locked keeps to
+ * the caller's RLIMIT_MEMLOCK; per-user limits; maps/ is sticky like /tmp.
+ *
+ * Every other user runs for real: a forked child (under run_limited, so a
+ * hang fails instead of hanging) takes the uid, gid and groups with
+ * setgroups/setresgid/setresuid before it touches the mount. Needs root. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/harness.h"
+#include "lib/harness_extra.h"
+
+#define NOBODY 65534
+#define ALICE 41201
+#define BOB 41202
+#define GROUP 41300
+
+static struct mnt M;
+
+/* Let other users reach the mount and the scratch dir (run-test.sh makes
+ * the TMPDIR that holds both mode 0700). */
+static void open_up(struct mnt *m)
+{
+	char parent[sizeof m->dir];
+	snprintf(parent, sizeof parent, "%s", m->dir);
+	*strrchr(parent, '/') = '\0';
+	cr_assert(chmod(parent, 0755) == 0 && chmod(m->scratch, 0755) == 0);
+}
+
+static void up(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to act as other users");
+	mnt_start(&M, "allow_other");
+	open_up(&M);
+}
+
+static void down(void)
+{
+	mnt_stop(&M);
+}
+
+TestSuite(security_open, .init = up, .fini = down, .timeout = 60);
+
+/* ---- acting as another user ------------------------------------------- */
+
+struct as_job {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
+	long long memlock;	/* >= 0: set RLIMIT_MEMLOCK to it first */
+	const char *ctl;	/* the control file to write */
+	const char *command;	/* "{fd}" becomes the held descriptor, "{pid}" our pid */
+	const char *hold;	/* a file to open (as the user) and hold, or NULL */
+	bool unlink_held;	/* ... and unlink it, holding it open */
+	int result;		/* out: 0 or -errno of the write */
+	char out[512];		/* out: the result line */
+};
+
+static void substitute(const char *in, int fd, char *out, size_t cap)
+{
+	size_t n = 0;
+	while (*in && n + 24 < cap) {
+		if (strncmp(in, "{fd}", 4) == 0) {
+			n += (size_t)snprintf(out + n, cap - n, "%d", fd);
+			in += 4;
+		} else if (strncmp(in, "{pid}", 5) == 0) {
+			n += (size_t)snprintf(out + n, cap - n, "%d", (int)getpid());
+			in += 5;
+		} else {
+			out[n++] = *in++;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* Changing uid makes a process non-dumpable (so that nobody, not even its
+ * own user, may look into it through /proc), where a user's processes,
+ * started by execve, are dumpable: be one of those. */
+static int become(uid_t uid, gid_t gid, const gid_t *groups, int n)
+{
+	if (setgroups((size_t)n, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0)
+		return -1;
+	return 0;
+}
+
+static int as_child(void *p, int out_fd)
+{
+	struct as_job *j = p;
+	if (j->memlock >= 0) {
+		struct rlimit rl = { (rlim_t)j->memlock, (rlim_t)j->memlock };
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+			return 97;
+	}
+	if (j->uid && become(j->uid, j->gid, j->groups, j->ngroups) < 0)
+		return 99;
+	int fd = -1;
+	if (j->hold && (fd = open(j->hold, O_RDWR | O_CREAT, 0600)) < 0)
+		return 98;
+	if (fd >= 0 && j->unlink_held && unlink(j->hold) < 0)
+		return 96;
+	char cmdline[4600], out[512];
+	substitute(j->command, fd, cmdline, sizeof cmdline);
+	int rc = ctl_raw(j->ctl, cmdline, strlen(cmdline), out, sizeof out);
+	char line[600];
+	int n = snprintf(line, sizeof line, "%d %s", rc, out);
+	if (write(out_fd, line, (size_t)n) < 0)
+		return 95;
+	return 0;
+}
+
+/* Run j as its user; j->result and j->out get what the write gave. */
+static void run_as(struct as_job *j)
+{
+	char buf[700];
+	size_t got = 0;
+	if (!j->ctl)
+		j->ctl = mp(&M, "ctl");
+	int st = run_limited(OP_TIMEOUT_MS, as_child, j, buf, sizeof buf - 1, &got);
+	cr_assert_eq(st, 0, "the child as uid %u failed (%d): %s", (unsigned)j->uid, st,
+		     j->command);
+	buf[got] = '\0';
+	char *sp_ = strchr(buf, ' ');
+	cr_assert(sp_, "no result from the child: '%s'", buf);
+	*sp_ = '\0';
+	j->result = atoi(buf);
+	snprintf(j->out, sizeof j->out, "%s", sp_ + 1);
+	char *nl = strchr(j->out, '\n');
+	if (nl)
+		*nl = '\0';
+}
+
+/* `command` on the root ctl as uid (gid = uid, no groups). */
+static struct as_job as(uid_t uid, const char *command)
+{
+	struct as_job j = { .uid = uid, .gid = uid, .memlock = -1, .command = command };
+	run_as(&j);
+	return j;
+}
+
+/* The server's descriptor for path (a link in /proc/PID/fd), or -1. */
+static int server_fd_of(const char *path)
+{
+	char dir[64], link[PATH_MAX + 64], target[PATH_MAX];
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)M.pid);
+	DIR *d = opendir(dir);
+	cr_assert(d);
+	int found = -1;
+	for (struct dirent *e; (e = readdir(d));) {
+		snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		if (n > 0 && (target[n] = '\0', strcmp(target, path) == 0))
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* A root-only secret the server holds open: a 0644 file in a 0700 dir,
+ * mapped by root. Returns the server's descriptor for it. */
+static int root_secret(char *path, size_t cap)
+{
+	const char *dir = sp(&M, "vault");
+	cr_assert(mkdir(dir, 0700) == 0);
+	snprintf(path, cap, "%s/s", dir);
+	make_file(path, "secret\n", 7);
+	cr_assert(chmod(path, 0644) == 0);
+	map_ok(&M, "%s name=rootfile", path);
+	int fd = server_fd_of(path);
+	cr_assert(fd >= 0, "the server holds %s open", path);
+	return fd;
+}
+
+static bool mapping_exists(const char *name)
+{
+	struct stat st;
+	return stat(mp(&M, "maps/%s", name), &st) == 0;
+}
+
+/* Every path must be refused for nobody, and leave no mapping behind. */
+static void expect_refused(const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char command[4200];
+		snprintf(command, sizeof command, "map %s access=read name=x%zu", paths[i], i);
+		struct as_job j = as(NOBODY, command);
+		cr_expect_lt(j.result, 0, "nobody mapped %s: %s", paths[i], j.out);
+		cr_expect(strncmp(j.out, "error: ", 7) == 0, "%s: %s", paths[i], j.out);
+		char name[16];
+		snprintf(name, sizeof name, "x%zu", i);
+		cr_expect(!mapping_exists(name), "%s left a mapping", paths[i]);
+	}
+}
+
+/* ---- the server's descriptors and memory ------------------------------ */
+
+Test(security_open, no_path_reaches_the_servers_descriptors)
+{
+	char secret[4200];
+	int n = root_secret(secret, sizeof secret);
+	int spid = (int)M.pid;
+	char p[8][128];
+	snprintf(p[0], sizeof p[0], "/proc/self/fd/%d", n);
+	snprintf(p[1], sizeof p[1], "/proc/thread-self/fd/%d", n);
+	snprintf(p[2], sizeof p[2], "/dev/fd/%d", n);
+	snprintf(p[3], sizeof p[3], "/proc/%d/fd/%d", spid, n);
+	snprintf(p[4], sizeof p[4], "/proc/%d/task/%d/fd/%d", spid, spid, n);
+	/* Spellings no prefix rule catches reach the opener process itself,
+	 * which holds no descriptor of the server. */
+	snprintf(p[5], sizeof p[5], "/proc/./self/fd/%d", n);
+	snprintf(p[6], sizeof p[6], "/proc//thread-self/fd/%d", n);
+	snprintf(p[7], sizeof p[7], "/dev/./fd/%d", n);
+	const char *paths[] = { p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], secret };
+	expect_refused(paths, sizeof paths / sizeof *paths);
+
+	/* The paths exist: root, who may, maps the server's descriptor. */
+	char out[256], command[200];
+	snprintf(command, sizeof command, "map %s access=read name=rootmay", p[3]);
+	cr_assert_eq(cmd(&M, "ctl", command, out, sizeof out), 0, "%s", out);
+	char *text = read_all(mp(&M, "maps/rootmay/data"), NULL);
+	cr_expect_str_eq(text, "secret\n");
+	free(text);
+}
+
+/* The start of the server's mapping of path, as /proc/PID/maps shows it. */
+static void map_files_entry(const char *path, char *out, size_t cap)
+{
+	char maps[64], line[PATH_MAX + 128];
+	snprintf(maps, sizeof maps, "/proc/%d/maps", (int)M.pid);
+	FILE *f = fopen(maps, "r");
+	cr_assert(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof line, f)) {
+		char range[64];
+		if (strstr(line, path) && sscanf(line, "%63s", range) == 1) {
+			snprintf(out, cap, "/proc/%d/map_files/%s", (int)M.pid, range);
+			break;
+		}
+	}
+	fclose(f);
+	cr_assert(out[0], "the server maps %s", path);
+}
+
+Test(security_open, no_path_reaches_the_servers_memory)
+{
+	char secret[4200], files[256];
+	root_secret(secret, sizeof secret);
+	map_files_entry(secret, files, sizeof files);
+	char p[5][128];
+	snprintf(p[0], sizeof p[0], "/proc/%d/mem", (int)M.pid);
+	snprintf(p[1], sizeof p[1], "/proc/self/mem");
+	snprintf(p[2], sizeof p[2], "/proc/./self/mem");
+	snprintf(p[3], sizeof p[3], "/proc/%d/task/%d/mem", (int)M.pid, (int)M.pid);
+	snprintf(p[4], sizeof p[4], "/proc/./self/environ");
+	const char *paths[] = { p[0], p[1], p[2], p[3], p[4], files };
+	expect_refused(paths, sizeof paths / sizeof *paths);
+	/* Not even root maps a process's memory file: /proc files are no source. */
+	char out[256], command[200];
+	snprintf(command, sizeof command, "map %s access=read", p[0]);
+	cr_expect_eq(cmd(&M, "ctl", command, out, sizeof out), -ENODEV, "%s", out);
+}
+
+Test(security_open, a_root_memfd_is_out_of_reach)
+{
+	/* memfds are mode 0777: only the /proc/PID/fd access check guards them. */
+	int fd = memfd_create("root-secret", 0);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, "rootmem", 7) == 7);
+	char p[2][128];
+	snprintf(p[0], sizeof p[0], "/proc/%d/fd/%d", (int)getpid(), fd);
+	snprintf(p[1], sizeof p[1], "/proc/%d/task/%d/fd/%d", (int)getpid(), (int)getpid(), fd);
+	const char *paths[] = { p[0], p[1] };
+	expect_refused(paths, 2);
+	char command[200];
+	snprintf(command, sizeof command, "map %s name=rw", p[0]);
+	struct as_job j = as(NOBODY, command);
+	cr_expect_eq(j.result, -EACCES, "%s", j.out);
+	/* Root reaches its own memfd: the path itself is fine. */
+	map_ok(&M, "%s name=rootmemfd", p[0]);
+	close(fd);
+}
+
+/* ---- plain permissions ----------------------------------------------- */
+
+static void owned_file(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	make_file(path, "secret!", 7);
+	cr_assert(chown(path, uid, gid) == 0 && chmod(path, mode) == 0);
+}
+
+Test(security_open, modes_and_access_are_the_callers)
+{
+	char command[4200];
+	owned_file(sp(&M, "mode600"), 0, 0, 0600);
+	snprintf(command, sizeof command, "map %s access=read", sp(&M, "mode600"));
+	cr_expect_eq(as(NOBODY, command).result, -EACCES);
+
+	owned_file(sp(&M, "readonly"), 0, 0, 0644);
+	snprintf(command, sizeof command, "map %s access=write", sp(&M, "readonly"));
+	cr_expect_eq(as(NOBODY, command).result, -EACCES, "write access needs write permission");
+	snprintf(command, sizeof command, "map %s", sp(&M, "readonly"));
+	cr_expect_eq(as(NOBODY, command).result, -EACCES, "a shared read-write map too");
+	snprintf(command, sizeof command, "map %s access=read name=ro", sp(&M, "readonly"));
+	struct as_job j = as(NOBODY, command);
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	cr_expect_str_eq(j.out, "ro");
+
+	/* Owner-only bits count for the owner, not for root's capabilities. */
+	owned_file(sp(&M, "alices"), ALICE, ALICE, 0600);
+	snprintf(command, sizeof command, "map %s access=read name=a", sp(&M, "alices"));
+	cr_expect_eq(as(ALICE, command).result, 0);
+	snprintf(command, sizeof command, "map %s access=read", sp(&M, "alices"));
+	cr_expect_eq(as(BOB, command).result, -EACCES);
+}
+
+Test(security_open, supplementary_groups_count_however_many)
+{
+	char command[4200];
+	owned_file(sp(&M, "groupfile"), 0, GROUP, 0640);
+	snprintf(command, sizeof command, "map %s access=read", sp(&M, "groupfile"));
+	struct as_job j = { .uid = BOB, .gid = BOB, .memlock = -1, .command = command };
+	run_as(&j);
+	cr_expect_eq(j.result, -EACCES, "without the group: %s", j.out);
+
+	gid_t one = GROUP;
+	j = (struct as_job){ .uid = BOB, .gid = BOB, .groups = &one, .ngroups = 1, .memlock = -1,
+			     .command = command };
+	run_as(&j);
+	cr_expect_eq(j.result, 0, "with the group: %s", j.out);
+
+	/* More groups than the server's first guess (256), the one that
+	 * matters last: still counted, never dropped. */
+	gid_t many[300];
+	for (int i = 0; i < 299; i++)
+		many[i] = (gid_t)(50000 + i);
+	many[299] = GROUP;
+	j = (struct as_job){ .uid = BOB, .gid = BOB, .groups = many, .ngroups = 300,
+			     .memlock = -1, .command = command };
+	run_as(&j);
+	cr_expect_eq(j.result, 0, "with the group as the 300th: %s", j.out);
+	many[299] = 50299;
+	run_as(&j);
+	cr_expect_eq(j.result, -EACCES, "300 groups, none of them it: %s", j.out);
+}
+
+/* ---- the caller's own descriptors ------------------------------------- */
+
+Test(security_open, the_callers_own_descriptors_work)
+{
+	const char *dir = sp(&M, "pub");
+	cr_assert(mkdir(dir, 01777) == 0 && chmod(dir, 01777) == 0);
+	const char *forms[] = { "/proc/{pid}/fd/{fd}", "/proc/self/fd/{fd}",
+				"/proc/thread-self/fd/{fd}", "/dev/fd/{fd}",
+				"/proc/{pid}/task/{pid}/fd/{fd}" };
+	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+		char command[256], file[4200], name[16];
+		snprintf(name, sizeof name, "own%zu", i);
+		snprintf(command, sizeof command, "map %s length=4096 name=%s", forms[i], name);
+		snprintf(file, sizeof file, "%s/gone%zu", dir, i);
+		/* The file is unlinked before the map: only the descriptor reaches it. */
+		struct as_job j = { .uid = NOBODY, .gid = NOBODY, .memlock = -1,
+				    .command = command, .hold = file, .unlink_held = true };
+		/* A fresh file has no bytes: give it a page first, as nobody can. */
+		int fd = open(file, O_RDWR | O_CREAT | O_EXCL, 0600);
+		cr_assert(fd >= 0 && ftruncate(fd, 4096) == 0 && pwrite(fd, "mine", 4, 0) == 4);
+		cr_assert(fchown(fd, NOBODY, NOBODY) == 0);
+		close(fd);
+		run_as(&j);
+		cr_expect_eq(j.result, 0, "%s: %s", forms[i], j.out);
+		cr_expect_str_eq(j.out, name, "%s", forms[i]);
+		if (j.result == 0) {
+			char *text = read_all(mp(&M, "maps/%s/data", name), NULL);
+			cr_expect(text && memcmp(text, "mine", 4) == 0, "%s", forms[i]);
+			free(text);
+			text = read_all(mp(&M, "maps/%s/source", name), NULL);
+			cr_expect(text && strstr(text, "(deleted)"), "source: %s", text);
+			free(text);
+		}
+	}
+}
+
+/* ---- maps/ is like /tmp ---------------------------------------------- */
+
+struct rmdir_job {
+	uid_t uid;
+	const char *path;
+};
+
+static int rmdir_child(void *p, int out_fd)
+{
+	struct rmdir_job *j = p;
+	if (become(j->uid, j->uid, NULL, 0) < 0)
+		return 99;
+	int rc = rmdir(j->path) < 0 ? errno : 0;
+	return rc;
+}
+
+static int rmdir_as(uid_t uid, const char *path)
+{
+	struct rmdir_job j = { uid, path };
+	int st = run_limited(OP_TIMEOUT_MS, rmdir_child, &j, NULL, 0, NULL);
+	cr_assert(st >= 0 && st != 99, "rmdir as %u: %d", (unsigned)uid, st);
+	return -st;
+}
+
+
+Test(security_open, maps_is_sticky_and_only_the_creator_removes)
+{
+	struct stat st;
+	cr_assert_eq(stat(mp(&M, "maps"), &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 01777);
+	cr_assert_eq(as(ALICE, "map anon length=4096 name=a1").result, 0);
+	cr_assert_eq(as(ALICE, "map anon length=4096 name=a2").result, 0);
+
+	/* rmdir as bob: the kernel's sticky rule refuses (EPERM). */
+	cr_expect_eq(rmdir_as(BOB, mp(&M, "maps/a1")), -EPERM);
+	cr_expect(mapping_exists("a1"));
+	cr_expect_eq(rmdir_as(ALICE, mp(&M, "maps/a1")), 0, "the creator removes it");
+	cr_expect(!mapping_exists("a1"));
+	cr_expect_eq(rmdir(mp(&M, "maps/a2")), 0, "root removes any");
+	cr_expect(!mapping_exists("a2"));
+
+	/* Writable maps/ still makes no names. */
+	cr_expect_eq(mkdir(mp(&M, "maps/new"), 0700), -1);
+	cr_expect_eq(errno, EACCES);
+	cr_expect_eq(open(mp(&M, "maps/file"), O_CREAT | O_WRONLY, 0600), -1);
+	cr_expect_eq(errno, EACCES);
+	cr_expect_eq(mknod(mp(&M, "maps/node"), S_IFIFO | 0600, 0), -1);
+	cr_expect_eq(errno, EACCES);
+	cr_expect_eq(symlink("/tmp", mp(&M, "maps/link")), -1);
+	cr_expect_eq(errno, EACCES);
+	map_ok(&M, "anon length=4096 name=r1");
+	cr_expect_eq(rename(mp(&M, "maps/r1"), mp(&M, "maps/r2")), -1);
+	cr_expect_eq(errno, EACCES);
+	cr_expect(mapping_exists("r1"));
+}
+
