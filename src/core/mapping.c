@@ -311,6 +311,13 @@ static char *fd_path(int fd)
 	return strdup(target);
 }
 
+/* n bytes in whole pages, as the kernel counts locked memory. */
+static uint64_t pages_of(uint64_t n)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	return (n + page - 1) / page * page;
+}
+
 /* The bytes against the budget and, for flags=locked, the locked bytes
  * (whole pages, as the kernel counts them) against the caller's memlock
  * right: all or nothing. */
@@ -320,8 +327,7 @@ static int take_resources(const struct map_request *r, struct budget *budget, in
 	int rc = budget_take(budget, length, msg);
 	if (rc < 0 || !(flags & MAP_LOCKED))
 		return rc;
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t want = (length + page - 1) / page * page;
+	uint64_t want = pages_of(length);
 	_Atomic uint64_t scratch = 0;
 	rc = memlock_take(r->memlock, r->locked_held ? r->locked_held : &scratch, want, msg);
 	if (rc < 0)
@@ -403,6 +409,8 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 	m->budget = budget;
 	m->locked_held = locked ? r->locked_held : NULL;
 	m->locked_charge = locked;
+	if (locked)
+		m->locked_rights = *r->memlock;
 	name_anonymous(m);
 	return 0;
 }
@@ -417,7 +425,7 @@ static void release_memory(struct mapping *m)
 		budget_give(m->budget, m->len);
 	if (m->locked_held)
 		memlock_give(m->locked_held, m->locked_charge);
-	m->locked_held = NULL;
+	m->locked_charge = 0;
 	m->data = NULL;
 	m->fd = -1;
 	m->len = 0;
@@ -581,6 +589,39 @@ static int refresh_grown_tail(struct mapping *m, size_t old_len, size_t new_len)
 	return guarded_call(do_fill_tail, &t);
 }
 
+/* A growing mapping takes the new bytes from its budget and, if it is
+ * locked, the new pages from its creator's memlock right (the kernel locks
+ * them as mremap adds them): all or nothing. */
+static int take_growth(struct mapping *m, uint64_t old_len, uint64_t new_len,
+		       uint64_t *lock_more, struct msg *msg)
+{
+	int rc = budget_take(m->budget, new_len - old_len, msg);
+	if (rc < 0 || !m->locked_held)
+		return rc;
+	uint64_t want = pages_of(new_len);
+	if (want > m->locked_charge) {
+		rc = memlock_take(&m->locked_rights, m->locked_held, want - m->locked_charge, msg);
+		if (rc < 0)
+			budget_give(m->budget, new_len - old_len);
+		else
+			*lock_more = want - m->locked_charge;
+	}
+	return rc;
+}
+
+/* After a resize: the charge is the locked pages the mapping has now. */
+static void settle_locked(struct mapping *m, uint64_t new_len, uint64_t lock_more)
+{
+	if (!m->locked_held)
+		return;
+	m->locked_charge += lock_more;
+	uint64_t now = pages_of(new_len);
+	if (now < m->locked_charge) {
+		memlock_give(m->locked_held, m->locked_charge - now);
+		m->locked_charge = now;
+	}
+}
+
 static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 {
 	int rc = check_open(m, msg);
@@ -595,7 +636,9 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 
 	int64_t old_len = (int64_t)m->len;
 	int64_t base = m->anonymous ? 0 : m->offset;
-	if (new_len > old_len && (rc = budget_take(m->budget, (uint64_t)(new_len - old_len), msg)) < 0)
+	uint64_t lock_more = 0;
+	if (new_len > old_len && (rc = take_growth(m, (uint64_t)old_len, (uint64_t)new_len,
+						   &lock_more, msg)) < 0)
 		return rc;
 	struct stat st = { .st_size = 0 };
 	if (m->fd >= 0 && fstat(m->fd, &st) < 0)
@@ -611,11 +654,13 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 		if (m->fd >= 0 && st.st_size != base + new_len)
 			(void)ftruncate(m->fd, st.st_size);
 		if (new_len > old_len)
-			budget_give(m->budget, (uint64_t)(new_len - old_len));
+			give_resources(m->locked_held, m->budget, (uint64_t)(new_len - old_len),
+				       lock_more);
 		return rc;
 	}
 	if (new_len < old_len)
 		budget_give(m->budget, (uint64_t)(old_len - new_len));
+	settle_locked(m, (uint64_t)new_len, lock_more);
 	m->len = (size_t)new_len;
 	name_anonymous(m);
 	if (new_len > old_len && refresh_grown_tail(m, (size_t)old_len, (size_t)new_len) < 0)

@@ -80,13 +80,14 @@ struct mapping {
 	int64_t created;	/* seconds since the epoch */
 	struct budget *budget;
 	_Atomic uint64_t *locked_held;	/* flags=locked: where locked_charge is counted */
-	uint64_t locked_charge;
+	struct memlock_rights locked_rights;	/* its creator's, for growing it */
 
 	/* Under lock. */
 	char *data;		/* NULL while len is 0 */
 	size_t len;
 	size_t pos;
 	int fd;			/* backing file or memfd; -1 without one */
+	uint64_t locked_charge;	/* bytes of *locked_held that are this mapping's */
 	bool closed;
 };
 

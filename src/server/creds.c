@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #ifndef CAP_IPC_LOCK
 #define CAP_IPC_LOCK 14
@@ -45,14 +44,35 @@ static void read_status(struct caller *c)
 	c->cap_eff = cap;
 }
 
+/* The soft RLIMIT_MEMLOCK from /proc/TGID/limits: world-readable, where
+ * prlimit(2) on another user's process needs CAP_SYS_RESOURCE, which a
+ * server in a container may lack. */
 static void read_memlock(struct caller *c)
 {
-	struct rlimit rl;
-	if (c->tgid <= 0 || prlimit(c->tgid, RLIMIT_MEMLOCK, NULL, &rl) < 0)
+	char path[64], line[256];
+	if (c->tgid <= 0)
 		return;
-	c->memlock.known = true;
-	c->memlock.unlimited = (c->cap_eff >> CAP_IPC_LOCK & 1) || rl.rlim_cur == RLIM_INFINITY;
-	c->memlock.limit = (uint64_t)rl.rlim_cur;
+	snprintf(path, sizeof path, "/proc/%d/limits", (int)c->tgid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	static const char KEY[] = "Max locked memory";
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, KEY, sizeof KEY - 1) != 0)
+			continue;
+		char soft[32];
+		unsigned long long v;
+		if (sscanf(line + sizeof KEY - 1, "%31s", soft) != 1)
+			break;
+		bool infinite = strcmp(soft, "unlimited") == 0;
+		if (!infinite && sscanf(soft, "%llu", &v) != 1)
+			break;
+		c->memlock.known = true;
+		c->memlock.unlimited = (c->cap_eff >> CAP_IPC_LOCK & 1) || infinite;
+		c->memlock.limit = infinite ? UINT64_MAX : (uint64_t)v;
+		break;
+	}
+	fclose(f);
 }
 
 void caller_learn(fuse_req_t req, struct caller *c)

@@ -25,11 +25,11 @@ struct caller {
 	gid_t gid;
 	int ngroups;
 	gid_t *groups;		/* inline_groups, or malloc'd for a long list */
-	gid_t inline_groups[CREDS_INLINE_GROUPS];
 	pid_t tid;		/* FUSE's pid: the calling thread; 0 if unknown */
 	pid_t tgid;		/* its process; 0 if unknown */
 	uint64_t cap_eff;	/* the thread's effective capabilities; 0 if unknown */
 	struct memlock_rights memlock;
+	gid_t inline_groups[CREDS_INLINE_GROUPS];	/* last: caller_learn clears the rest */
 };
 
 struct fuse_req;

@@ -280,21 +280,31 @@ Test(security_open, no_path_reaches_the_servers_memory)
 
 Test(security_open, a_root_memfd_is_out_of_reach)
 {
-	/* memfds are mode 0777: only the /proc/PID/fd access check guards them. */
+	/* memfds are mode 0777: only the /proc/PID/fd access check guards them.
+	 * One of root's, held by root's process... */
 	int fd = memfd_create("root-secret", 0);
 	cr_assert(fd >= 0);
 	cr_assert(write(fd, "rootmem", 7) == 7);
-	char p[2][128];
+	/* ... and the one behind root's shared anonymous mapping, held by the
+	 * server itself. */
+	map_ok(&M, "anon length=4096 name=rootanon");
+	int sfd = server_fd_of("/memfd:mmapfs:rootanon (deleted)");
+	cr_assert(sfd >= 0);
+	char p[5][128];
 	snprintf(p[0], sizeof p[0], "/proc/%d/fd/%d", (int)getpid(), fd);
 	snprintf(p[1], sizeof p[1], "/proc/%d/task/%d/fd/%d", (int)getpid(), (int)getpid(), fd);
-	const char *paths[] = { p[0], p[1] };
-	expect_refused(paths, 2);
+	snprintf(p[2], sizeof p[2], "/proc/self/fd/%d", sfd);
+	snprintf(p[3], sizeof p[3], "/proc/%d/fd/%d", (int)M.pid, sfd);
+	snprintf(p[4], sizeof p[4], "/dev/fd/%d", sfd);
+	const char *paths[] = { p[0], p[1], p[2], p[3], p[4] };
+	expect_refused(paths, 5);
 	char command[200];
-	snprintf(command, sizeof command, "map %s name=rw", p[0]);
+	snprintf(command, sizeof command, "map %s name=rw", p[3]);
 	struct as_job j = as(NOBODY, command);
 	cr_expect_eq(j.result, -EACCES, "%s", j.out);
-	/* Root reaches its own memfd: the path itself is fine. */
+	/* Root reaches them: the paths themselves are fine. */
 	map_ok(&M, "%s name=rootmemfd", p[0]);
+	map_ok(&M, "%s name=rootanon2", p[3]);
 	close(fd);
 }
 
@@ -453,3 +463,148 @@ Test(security_open, maps_is_sticky_and_only_the_creator_removes)
 	cr_expect(mapping_exists("r1"));
 }
 
+
+/* ---- locked memory ---------------------------------------------------- */
+
+/* command as nobody whose RLIMIT_MEMLOCK is limit bytes. */
+static struct as_job locked_as(uid_t uid, long long limit, const char *ctl, const char *command)
+{
+	struct as_job j = { .uid = uid, .gid = uid, .memlock = limit, .ctl = ctl,
+			    .command = command };
+	run_as(&j);
+	return j;
+}
+
+Test(security_open, locked_memory_keeps_to_the_callers_rlimit)
+{
+	/* What mlock(2) says past the limit: ENOMEM. */
+	struct as_job j = locked_as(NOBODY, 1 << 20, NULL, "map anon length=64M flags=private,locked");
+	cr_expect_eq(j.result, -ENOMEM, "%s", j.out);
+	cr_expect(strstr(j.out, "RLIMIT_MEMLOCK"), "%s", j.out);
+	j = locked_as(NOBODY, 1 << 20, NULL, "map anon length=64M flags=shared,locked");
+	cr_expect_eq(j.result, -ENOMEM, "shared too: %s", j.out);
+	/* A limit of 0: EPERM, as mlock(2) without CAP_IPC_LOCK. */
+	j = locked_as(NOBODY, 0, NULL, "map anon length=4096 flags=private,locked");
+	cr_expect_eq(j.result, -EPERM, "%s", j.out);
+
+	/* Within the limit it works, and what is held counts: the sum of a
+	 * user's locked mappings stays within one limit. */
+	j = locked_as(NOBODY, 1 << 20, NULL, "map anon length=600K flags=private,locked name=l1");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	j = locked_as(NOBODY, 1 << 20, NULL, "map anon length=600K flags=private,locked name=l2");
+	cr_expect_eq(j.result, -ENOMEM, "a second 600K past 1M: %s", j.out);
+	/* Growing a locked mapping locks more: within its creator's limit. */
+	j = locked_as(NOBODY, 1 << 20, mp(&M, "maps/l1/ctl"), "resize 64M");
+	cr_expect_eq(j.result, -ENOMEM, "%s", j.out);
+	cr_expect_eq(attr_num(&M, "l1", "size"), 600 * 1024);
+	j = locked_as(NOBODY, 1 << 20, mp(&M, "maps/l1/ctl"), "resize 1M");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	/* Closing gives it back. */
+	j = locked_as(NOBODY, 1 << 20, NULL, "close l1");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	j = locked_as(NOBODY, 1 << 20, NULL, "map anon length=600K flags=private,locked name=l3");
+	cr_expect_eq(j.result, 0, "after close: %s", j.out);
+
+	/* CAP_IPC_LOCK (root here) is not bounded by the limit. */
+	j = locked_as(0, 1 << 20, NULL, "map anon length=64M flags=private,locked name=rootlock");
+	cr_expect_eq(j.result, 0, "root: %s", j.out);
+}
+
+/* ---- per-user limits -------------------------------------------------- */
+
+Test(security_open, per_user_limits_leave_room_for_others)
+{
+	struct mnt L;
+	mnt_start(&L, "allow_other,user_max_maps=3,user_max_bytes=1M");
+	open_up(&L);
+	char alice_ctl[4200];
+	snprintf(alice_ctl, sizeof alice_ctl, "%s", mp(&L, "ctl"));
+	struct as_job j;
+	for (int i = 0; i < 3; i++) {
+		j = locked_as(ALICE, -1, alice_ctl, "map anon length=4096");
+		cr_expect_eq(j.result, 0, "alice's map %d: %s", i, j.out);
+	}
+	j = locked_as(ALICE, -1, alice_ctl, "map anon length=4096");
+	cr_expect_eq(j.result, -ENOSPC, "alice's 4th: %s", j.out);
+	cr_expect(strstr(j.out, "user_max_maps"), "%s", j.out);
+	j = locked_as(BOB, -1, alice_ctl, "map anon length=4096 name=bobs");
+	cr_expect_eq(j.result, 0, "bob still maps: %s", j.out);
+	/* Closing one makes room again. */
+	j = locked_as(ALICE, -1, alice_ctl, "close 0");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	j = locked_as(ALICE, -1, alice_ctl, "map anon length=4096 name=again");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+
+	/* Bytes: bob has 4K; 1M more is past his share, 900K is not; alice,
+	 * at 12K, is not held back by bob. */
+	j = locked_as(BOB, -1, alice_ctl, "map anon length=1M");
+	cr_expect_eq(j.result, -ENOSPC, "%s", j.out);
+	cr_expect(strstr(j.out, "user_max_bytes"), "%s", j.out);
+	j = locked_as(BOB, -1, alice_ctl, "map anon length=900K name=big");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	/* Growing counts as well. */
+	j = locked_as(BOB, -1, mp(&L, "maps/big/ctl"), "resize 1M");
+	cr_expect_eq(j.result, -ENOSPC, "%s", j.out);
+	j = locked_as(ALICE, -1, alice_ctl, "close again");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	j = locked_as(ALICE, -1, alice_ctl, "map anon length=900K");
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	/* The server's own user (root) has only the totals. */
+	for (int i = 0; i < 4; i++) {
+		char out[256];
+		cr_expect_eq(cmd(&L, "ctl", "map anon length=1M", out, sizeof out), 0, "%s", out);
+	}
+	mnt_stop(&L);
+}
+
+/* ---- callers the server cannot see ------------------------------------ */
+
+/* Mount a server in a pid namespace of its own: FUSE then reports every
+ * caller's pid as 0, so neither their groups nor their limits can be read. */
+static void mnt_start_blind(struct mnt *m, const char *opts)
+{
+	const char *real = getenv("MMAPFS_BIN");
+	char real_abs[PATH_MAX], wrapper[PATH_MAX], script[PATH_MAX * 2];
+	cr_assert(realpath(real ? real : "src/server/mmapfs", real_abs), "the server binary");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(wrapper, sizeof wrapper, "%s/blind-mmapfs.%d", tmp && *tmp ? tmp : "/tmp",
+		 (int)getpid());
+	snprintf(script, sizeof script,
+		 "#!/bin/sh\nexec unshare --pid --fork --kill-child '%s' \"$@\"\n", real_abs);
+	make_file(wrapper, script, strlen(script));
+	cr_assert(chmod(wrapper, 0755) == 0);
+	cr_assert(setenv("MMAPFS_BIN", wrapper, 1) == 0);
+	mnt_start(m, opts);
+	if (real)
+		setenv("MMAPFS_BIN", real, 1);
+	else
+		unsetenv("MMAPFS_BIN");
+	unlink(wrapper);
+}
+
+Test(security_open, unknown_groups_refuse_map)
+{
+	struct mnt B;
+	mnt_start_blind(&B, "allow_other");
+	char out[512], command[4200];
+	cr_expect_eq(cmd(&B, "ctl", "map anon length=4096", out, sizeof out), -EPERM, "%s", out);
+	cr_expect(strstr(out, "groups"), "%s", out);
+	make_file(sp(&B, "f"), "data", 4);
+	snprintf(command, sizeof command, "map %s access=read", sp(&B, "f"));
+	cr_expect_eq(cmd(&B, "ctl", command, out, sizeof out), -EPERM, "%s", out);
+	/* Only map needs them. */
+	cr_expect_eq(cmd(&B, "ctl", "close nosuch", out, sizeof out), -ENOENT, "%s", out);
+	mnt_stop(&B);
+}
+
+Test(security_open, unknown_limits_refuse_locked)
+{
+	struct mnt B;
+	mnt_start_blind(&B, NULL);
+	char out[512];
+	cr_expect_eq(cmd(&B, "ctl", "map anon length=4096 flags=private,locked", out, sizeof out),
+		     -EPERM, "%s", out);
+	cr_expect_eq(cmd(&B, "ctl", "map anon length=4096 name=plain", out, sizeof out), 0, "%s",
+		     out);
+	mnt_stop(&B);
+}
