@@ -21,7 +21,7 @@ struct command_env {
 	gid_t gid;
 	bool owners_only;	/* multi-user: only a mapping's owner (or root) closes it */
 	const struct source_opener *opener;	/* how `map` opens; NULL: in-process */
-	const struct memlock_rights *memlock;	/* the caller's; NULL: may not lock */
+	const struct memlock_source *memlock;	/* the caller's; NULL: may not lock */
 	int map_refusal;	/* -errno: `map` fails with it, saying map_refusal_text */
 	const char *map_refusal_text;
 };

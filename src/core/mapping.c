@@ -322,18 +322,22 @@ static uint64_t pages_of(uint64_t n)
  * (whole pages, as the kernel counts them) against the caller's memlock
  * right: all or nothing. */
 static int take_resources(const struct map_request *r, struct budget *budget, int flags,
-			  uint64_t length, uint64_t *locked, struct msg *msg)
+			  uint64_t length, uint64_t *locked, struct memlock_rights *rights_out,
+			  struct msg *msg)
 {
 	int rc = budget_take(budget, length, msg);
 	if (rc < 0 || !(flags & MAP_LOCKED))
 		return rc;
 	uint64_t want = pages_of(length);
 	_Atomic uint64_t scratch = 0;
-	rc = memlock_take(r->memlock, r->locked_held ? r->locked_held : &scratch, want, msg);
+	const struct memlock_rights *rights = memlock_rights_of(r->memlock);
+	rc = memlock_take(rights, r->locked_held ? r->locked_held : &scratch, want, msg);
 	if (rc < 0)
 		budget_give(budget, length);
 	else
 		*locked = want;
+	if (rc == 0)
+		*rights_out = *rights;
 	return rc;
 }
 
@@ -374,7 +378,9 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 
 	char *source = r->source ? fd_path(fd) : strdup("anonymous");
 	uint64_t locked = 0;
-	if (!source || (rc = take_resources(r, budget, flags, (uint64_t)length, &locked, msg)) < 0) {
+	struct memlock_rights rights;
+	if (!source ||
+	    (rc = take_resources(r, budget, flags, (uint64_t)length, &locked, &rights, msg)) < 0) {
 		if (fd >= 0)
 			close(fd);
 		free(source);
@@ -410,7 +416,7 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 	m->locked_held = locked ? r->locked_held : NULL;
 	m->locked_charge = locked;
 	if (locked)
-		m->locked_rights = *r->memlock;
+		m->locked_rights = rights;
 	name_anonymous(m);
 	return 0;
 }

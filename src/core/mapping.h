@@ -51,7 +51,7 @@ struct map_request {
 	const struct source_opener *opener;	/* NULL: open in this process */
 	/* flags=locked: the caller's right to lock memory, and the counter of
 	 * the bytes they hold locked (NULL: nobody may lock). */
-	const struct memlock_rights *memlock;
+	const struct memlock_source *memlock;
 	_Atomic uint64_t *locked_held;
 };
 

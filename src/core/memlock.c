@@ -4,6 +4,11 @@
 
 #include <errno.h>
 
+const struct memlock_rights *memlock_rights_of(const struct memlock_source *s)
+{
+	return s && s->rights ? s->rights(s->ctx) : NULL;
+}
+
 int memlock_permit(const struct memlock_rights *r, uint64_t held, uint64_t want,
 		   struct msg *msg)
 {

@@ -19,6 +19,16 @@ struct memlock_rights {
 	uint64_t limit;		/* its RLIMIT_MEMLOCK soft limit, bytes */
 };
 
+/* Where a caller's rights come from: asked only when memory is to be
+ * locked, since learning them costs the server reads of /proc. */
+struct memlock_source {
+	const struct memlock_rights *(*rights)(void *ctx);	/* NULL: unknown */
+	void *ctx;
+};
+
+/* The source's rights; NULL (fail closed) for a NULL source. */
+const struct memlock_rights *memlock_rights_of(const struct memlock_source *s);
+
 /* May the caller, who holds `held` locked bytes in the server, lock `want`
  * more? 0, or what mlock(2) says to a process without CAP_IPC_LOCK:
  * EPERM when its limit is 0 (and when the caller is unknown: fail closed),

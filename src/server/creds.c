@@ -83,6 +83,13 @@ void caller_learn(fuse_req_t req, struct caller *c)
 	c->gid = ctx->gid;
 	c->groups = c->inline_groups;
 	c->tid = ctx->pid;
+}
+
+void caller_ensure(struct caller *c)
+{
+	if (c->ensured)
+		return;
+	c->ensured = true;
 	if (c->tid > 0)
 		read_status(c);
 	read_memlock(c);

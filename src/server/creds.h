@@ -26,6 +26,8 @@ struct caller {
 	int ngroups;
 	gid_t *groups;		/* inline_groups, or malloc'd for a long list */
 	pid_t tid;		/* FUSE's pid: the calling thread; 0 if unknown */
+	/* Read from /proc by caller_ensure(), on first need. */
+	bool ensured;
 	pid_t tgid;		/* its process; 0 if unknown */
 	uint64_t cap_eff;	/* the thread's effective capabilities; 0 if unknown */
 	struct memlock_rights memlock;
@@ -33,9 +35,12 @@ struct caller {
 };
 
 struct fuse_req;
-/* Learn everything but the groups (never fails: what cannot be read stays
- * unknown, which gives the caller the least). */
+/* Learn what the request says (uid, gid, pid); cheap. */
 void caller_learn(struct fuse_req *req, struct caller *c);
+/* Read the process id, capabilities and memlock limit from /proc, once
+ * (never fails: what cannot be read stays unknown, which gives the caller
+ * the least). */
+void caller_ensure(struct caller *c);
 /* The caller's supplementary groups, however many: 0, or -errno with a
  * message when they cannot be learned (the caller must then be refused:
  * running with no groups could grant what a group denies). */

@@ -383,7 +383,7 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 	struct runner_ctx c = { .server = s, .m = f->m, .env = caller_env(s, req), .pid = who->pid };
 	/* `map` opens files as the caller, not as the server. */
 	struct acting_caller as;
-	acting_begin(&as, req, s->allow_other, &c.env);
+	acting_begin(&as, req, s->allow_other, !f->m, &c.env);
 	ssize_t rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
 	acting_end(&as);
 	if (rc < 0)

@@ -209,6 +209,7 @@ static int open_in_child(const struct caller *who, const struct open_plan *plan,
 static int caller_open(void *ctx, const struct open_plan *plan, struct msg *msg)
 {
 	struct caller_opener *o = ctx;
+	caller_ensure(o->who);
 	char path[PATH_MAX + 64];
 	if (!opener_caller_path(plan->path, o->who->tgid, o->who->tid, path, sizeof path))
 		return fail_errno(msg, ENAMETOOLONG);
@@ -221,7 +222,7 @@ static int caller_open(void *ctx, const struct open_plan *plan, struct msg *msg)
 	return open_in_child(o->who, &mine, msg);
 }
 
-void opener_init(struct caller_opener *o, const struct caller *who, bool as_child)
+void opener_init(struct caller_opener *o, struct caller *who, bool as_child)
 {
 	o->base.open = caller_open;
 	o->base.ctx = o;
@@ -229,15 +230,24 @@ void opener_init(struct caller_opener *o, const struct caller *who, bool as_chil
 	o->as_child = as_child;
 }
 
+static const struct memlock_rights *caller_memlock(void *ctx)
+{
+	struct caller *who = ctx;
+	caller_ensure(who);
+	return &who->memlock;
+}
+
 void acting_begin(struct acting_caller *a, struct fuse_req *req, bool allow_other,
-		  struct command_env *env)
+		  bool root_ctl, struct command_env *env)
 {
 	caller_learn(req, &a->who);
 	opener_init(&a->opener, &a->who, allow_other);
 	env->opener = &a->opener.base;
-	env->memlock = &a->who.memlock;
+	a->memlock.rights = caller_memlock;
+	a->memlock.ctx = &a->who;
+	env->memlock = &a->memlock;
 	struct msg m;
-	if (allow_other && caller_learn_groups(req, &a->who, &m) < 0) {
+	if (allow_other && root_ctl && caller_learn_groups(req, &a->who, &m) < 0) {
 		snprintf(a->refusal, sizeof a->refusal, "%s", m.text);
 		env->map_refusal = -EPERM;
 		env->map_refusal_text = a->refusal;

@@ -23,11 +23,11 @@
 
 struct caller_opener {
 	struct source_opener base;	/* base.ctx points here */
-	const struct caller *who;
+	struct caller *who;
 	bool as_child;			/* run the plan in a child that becomes who */
 };
 
-void opener_init(struct caller_opener *o, const struct caller *who, bool as_child);
+void opener_init(struct caller_opener *o, struct caller *who, bool as_child);
 
 /* The path with a leading /proc/self, /proc/thread-self, /dev/fd, /dev/stdin,
  * /dev/stdout or /dev/stderr made the caller's (tgid, tid); a copy of path
@@ -42,14 +42,17 @@ struct fuse_req;
 struct acting_caller {
 	struct caller who;
 	struct caller_opener opener;
+	struct memlock_source memlock;
 	char refusal[256];	/* why `map` is refused, if it is */
 };
 
 /* Learn the caller of req and point env's opener, memlock and map_refusal
- * at it (groups under allow_other: when they cannot be learned, `map` is
- * refused). Call acting_end() when the write is done. */
+ * at it. Their groups are learned at once for the root ctl under
+ * allow_other (when they cannot be, `map` is refused); the rest is read
+ * from /proc only when an open or a lock needs it. Call acting_end() when
+ * the write is done. */
 void acting_begin(struct acting_caller *a, struct fuse_req *req, bool allow_other,
-		  struct command_env *env);
+		  bool root_ctl, struct command_env *env);
 void acting_end(struct acting_caller *a);
 
 #endif
