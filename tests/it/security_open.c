@@ -276,6 +276,7 @@ Test(security_open, no_path_reaches_the_servers_memory)
 	char out[256], command[200];
 	snprintf(command, sizeof command, "map %s access=read", p[0]);
 	cr_expect_eq(cmd(&M, "ctl", command, out, sizeof out), -ENODEV, "%s", out);
+	cr_expect(strstr(out, "/proc file"), "refused before mmap(2) is tried: %s", out);
 }
 
 Test(security_open, a_root_memfd_is_out_of_reach)
@@ -604,6 +605,7 @@ Test(security_open, unknown_limits_refuse_locked)
 	char out[512];
 	cr_expect_eq(cmd(&B, "ctl", "map anon length=4096 flags=private,locked", out, sizeof out),
 		     -EPERM, "%s", out);
+	cr_expect(strstr(out, "cannot be read"), "%s", out);
 	cr_expect_eq(cmd(&B, "ctl", "map anon length=4096 name=plain", out, sizeof out), 0, "%s",
 		     out);
 	mnt_stop(&B);
