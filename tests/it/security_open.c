@@ -376,13 +376,14 @@ Test(security_open, supplementary_groups_count_however_many)
 
 Test(security_open, the_callers_own_descriptors_work)
 {
-	const char *dir = sp(&M, "pub");
+	char dir[4200]; /* sp()'s buffers are reused after 16 calls */
+	snprintf(dir, sizeof dir, "%s", sp(&M, "pub"));
 	cr_assert(mkdir(dir, 01777) == 0 && chmod(dir, 01777) == 0);
 	const char *forms[] = { "/proc/{pid}/fd/{fd}", "/proc/self/fd/{fd}",
 				"/proc/thread-self/fd/{fd}", "/dev/fd/{fd}",
 				"/proc/{pid}/task/{pid}/fd/{fd}" };
 	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
-		char command[256], file[4200], name[16];
+		char command[256], file[4300], name[16];
 		snprintf(name, sizeof name, "own%zu", i);
 		snprintf(command, sizeof command, "map %s length=4096 name=%s", forms[i], name);
 		snprintf(file, sizeof file, "%s/gone%zu", dir, i);
