@@ -611,3 +611,53 @@ Test(security_open, unknown_limits_refuse_locked)
 		     out);
 	mnt_stop(&B);
 }
+
+/* ---- when the opener cannot be started -------------------------------- */
+
+static bool write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return false;
+	bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+Test(security_open, a_map_is_refused_when_the_opener_cannot_start)
+{
+	/* A pids cgroup that holds the server and no room for one more task
+	 * makes clone() fail with EAGAIN. */
+	char cg[128], path[256], pid[32], command[4200];
+	snprintf(cg, sizeof cg, "/sys/fs/cgroup/pids/mmapfs-test.%d", (int)getpid());
+	if (mkdir(cg, 0755) < 0)
+		cr_skip_test("no pids cgroup to limit the server with: %s", strerror(errno));
+	snprintf(pid, sizeof pid, "%d", (int)M.pid);
+	snprintf(path, sizeof path, "%s/cgroup.procs", cg);
+	bool moved = write_text(path, pid);
+	snprintf(path, sizeof path, "%s/pids.current", cg);
+	char *current = read_all(path, NULL);
+	snprintf(path, sizeof path, "%s/pids.max", cg);
+	bool limited = moved && current && write_text(path, current);
+	free(current);
+
+	make_file(sp(&M, "plain"), "data", 4);
+	chmod(sp(&M, "plain"), 0644);
+	snprintf(command, sizeof command, "map %s access=read name=p", sp(&M, "plain"));
+	struct as_job j = { 0 };
+	if (limited) {
+		j = as(NOBODY, command);
+		/* Anonymous memory opens nothing: it still works. */
+		cr_expect_eq(as(NOBODY, "map anon length=4096 name=anon").result, 0);
+	}
+	/* Undo before asserting: the server must leave the cgroup. */
+	write_text(path, "max");
+	write_text("/sys/fs/cgroup/pids/cgroup.procs", pid);
+	rmdir(cg);
+	cr_assert(limited, "could not limit the server's cgroup");
+	cr_expect_eq(j.result, -EAGAIN, "%s", j.out);
+	cr_expect(strstr(j.out, "clone"), "%s", j.out);
+	cr_expect(!mapping_exists("p"));
+	j = as(NOBODY, command);
+	cr_expect_eq(j.result, 0, "with room again: %s", j.out);
+}
