@@ -70,11 +70,12 @@ struct as_job {
 	const char *command;	/* "{fd}" becomes the held descriptor, "{pid}" our pid */
 	const char *hold;	/* a file to open (as the user) and hold, or NULL */
 	bool unlink_held;	/* ... and unlink it, holding it open */
+	bool sibling;		/* a second process of the user holds it, and {pid} is it */
 	int result;		/* out: 0 or -errno of the write */
 	char out[512];		/* out: the result line */
 };
 
-static void substitute(const char *in, int fd, char *out, size_t cap)
+static void substitute(const char *in, int fd, pid_t pid, char *out, size_t cap)
 {
 	size_t n = 0;
 	while (*in && n + 24 < cap) {
@@ -82,7 +83,7 @@ static void substitute(const char *in, int fd, char *out, size_t cap)
 			n += (size_t)snprintf(out + n, cap - n, "%d", fd);
 			in += 4;
 		} else if (strncmp(in, "{pid}", 5) == 0) {
-			n += (size_t)snprintf(out + n, cap - n, "%d", (int)getpid());
+			n += (size_t)snprintf(out + n, cap - n, "%d", (int)pid);
 			in += 5;
 		} else {
 			out[n++] = *in++;
@@ -117,8 +118,23 @@ static int as_child(void *p, int out_fd)
 		return 98;
 	if (fd >= 0 && j->unlink_held && unlink(j->hold) < 0)
 		return 96;
+	pid_t holder = getpid();
+	int gate[2] = { -1, -1 };
+	if (j->sibling) {
+		/* The holder lives until the writer is gone (its pipe ends). */
+		if (pipe(gate) < 0 || (holder = fork()) < 0)
+			return 94;
+		if (holder == 0) {
+			char c;
+			close(gate[1]);
+			prctl(PR_SET_DUMPABLE, 1);
+			_exit(read(gate[0], &c, 1) < 0);
+		}
+		close(gate[0]);
+		close(fd); /* only the holder has it now */
+	}
 	char cmdline[4600], out[512];
-	substitute(j->command, fd, cmdline, sizeof cmdline);
+	substitute(j->command, fd, holder, cmdline, sizeof cmdline);
 	int rc = ctl_raw(j->ctl, cmdline, strlen(cmdline), out, sizeof out);
 	char line[600];
 	int n = snprintf(line, sizeof line, "%d %s", rc, out);
@@ -660,4 +676,49 @@ Test(security_open, a_map_is_refused_when_the_opener_cannot_start)
 	cr_expect(!mapping_exists("p"));
 	j = as(NOBODY, command);
 	cr_expect_eq(j.result, 0, "with room again: %s", j.out);
+}
+
+Test(security_open, descriptors_of_the_callers_other_processes_work)
+{
+	char dir[4200], file[4300];
+	snprintf(dir, sizeof dir, "%s", sp(&M, "pub2"));
+	cr_assert(mkdir(dir, 01777) == 0 && chmod(dir, 01777) == 0);
+	snprintf(file, sizeof file, "%s/held", dir);
+	int fd = open(file, O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert(fd >= 0 && pwrite(fd, "sibling", 7, 0) == 7 && fchown(fd, NOBODY, NOBODY) == 0);
+	close(fd);
+	struct as_job j = { .uid = NOBODY, .gid = NOBODY, .memlock = -1, .hold = file,
+			    .unlink_held = true, .sibling = true,
+			    .command = "map /proc/{pid}/fd/{fd} access=read name=sib" };
+	run_as(&j);
+	cr_expect_eq(j.result, 0, "%s", j.out);
+	char *text = read_all(mp(&M, "maps/sib/data"), NULL);
+	cr_expect_str_eq(text, "sibling");
+	free(text);
+	/* Another user's process is not the caller's: bob cannot reach it. */
+	j.uid = j.gid = BOB;
+	j.hold = NULL;
+	j.sibling = false;
+	j.command = "map /proc/1/fd/0 access=read";
+	run_as(&j);
+	cr_expect_lt(j.result, 0, "%s", j.out);
+}
+
+/* Without allow_other the open stays in the server, and /dev/fd still
+ * means the writer's descriptors, not the server's. */
+Test(security_open, dev_fd_means_the_writer_without_allow_other_too)
+{
+	struct mnt S;
+	mnt_start(&S, NULL);
+	make_file(sp(&S, "mine"), "writer's", 8);
+	int fd = open(sp(&S, "mine"), O_RDONLY);
+	cr_assert(fd >= 0);
+	char command[128], out[512];
+	snprintf(command, sizeof command, "map /dev/fd/%d access=read name=w", fd);
+	cr_expect_eq(cmd(&S, "ctl", command, out, sizeof out), 0, "%s", out);
+	char *text = read_all(mp(&S, "maps/w/source"), NULL);
+	cr_expect(text && strstr(text, "/mine"), "source: %s", text);
+	free(text);
+	close(fd);
+	mnt_stop(&S);
 }
