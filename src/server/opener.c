@@ -198,7 +198,7 @@ static int open_in_child(const struct caller *who, const struct open_plan *plan,
 		return fail(msg, clone_err, "cannot open as uid %u: cannot start a process "
 			    "(clone): %s", (unsigned)who->uid, strerror(clone_err));
 	if (job.err && job.step)
-		return fail(msg, job.err == EPERM ? EPERM : job.err, "the server cannot act as uid "
+		return fail(msg, job.err, "the server cannot act as uid "
 			    "%u to open the source (%s: %s; is it running as root?)",
 			    (unsigned)who->uid, job.step, strerror(job.err));
 	if (fd < 0)
