@@ -144,17 +144,6 @@ Test(introspect, anonymous_pages)
 	free(p);
 }
 
-Test(introspect, swap_is_documented_when_absent)
-{
-	/* S needs swap; the machines this runs on usually have none. */
-	char *swaps = read_all("/proc/swaps", NULL);
-	bool has_swap = swaps && strchr(swaps, '\n') && strchr(strchr(swaps, '\n') + 1, '/');
-	free(swaps);
-	if (!has_swap)
-		cr_skip_test("no swap on this machine: pages cannot show S here");
-	cr_log_info("swap present; S is produced by the kernel only under memory pressure");
-}
-
 static long rss_kb(const char *name)
 {
 	char *s = read_all(mp(&M, "maps/%s/smaps", name), NULL);
