@@ -68,8 +68,11 @@ Test(cmdlog, time_is_utc_with_milliseconds)
 	cmdlog_add(&L, &o, "ctl", "x", 1, "ok");
 	struct cmdlog_origin z = { { T0, 0 }, 1, 2 };
 	cmdlog_add(&L, &z, "ctl", "y", 1, "ok");
+	struct cmdlog_origin f = { { T0, 5000000 }, 1, 2 };
+	cmdlog_add(&L, &f, "ctl", "z", 1, "ok");
 	expect_log("2027-01-01T08:06:06.999Z pid 1 uid 2 ctl: x => ok\n"
-		   "2026-12-01T07:06:05.000Z pid 1 uid 2 ctl: y => ok\n");
+		   "2026-12-01T07:06:05.000Z pid 1 uid 2 ctl: y => ok\n"
+		   "2026-12-01T07:06:05.005Z pid 1 uid 2 ctl: z => ok\n");
 }
 
 Test(cmdlog, control_bytes_are_escaped_backslashes_are_not)
