@@ -229,6 +229,54 @@ Test(log, text_is_escaped_once_as_written)
 	free(log);
 }
 
+static const char *mmapctl_bin(void)
+{
+	static char path[4096];
+	const char *named = getenv("MMAPCTL_BIN");
+	if (named && *named)
+		return named;
+	const char *bin = getenv("MMAPFS_SERVER_BIN");
+	if (!bin || !*bin)
+		bin = getenv("MMAPFS_BIN");
+	snprintf(path, sizeof path, "%s", bin && *bin ? bin : "src/server/mmapfs");
+	char *slash = strrchr(path, '/');
+	snprintf(slash ? slash : path, sizeof path - (size_t)(slash ? slash - path : 0),
+		 "%s../mmapctl/mmapctl", slash ? "/" : "");
+	return path;
+}
+
+struct ctl_run {
+	const char *mount, *path;
+};
+
+static int run_mmapctl_map(void *p, int out_fd)
+{
+	struct ctl_run *r = p;
+	dup2(out_fd, 1);
+	dup2(out_fd, 2);
+	execl(mmapctl_bin(), "mmapctl", "-m", r->mount, "map", r->path, "name=via", (char *)NULL);
+	return 127;
+}
+
+Test(log, a_path_mmapctl_escaped_is_logged_as_it_sent_it)
+{
+	if (access(mmapctl_bin(), X_OK) != 0)
+		cr_skip_test("no mmapctl at %s", mmapctl_bin());
+	char path[sizeof M.scratch + 16];
+	snprintf(path, sizeof path, "%s/b%c\\c", M.scratch, 0xc3);
+	make_file(path, "data", 4);
+	struct ctl_run r = { M.dir, path };
+	char out[1024];
+	size_t got = 0;
+	int rc = run_limited(OP_TIMEOUT_MS, run_mmapctl_map, &r, out, sizeof out - 1, &got);
+	out[got] = '\0';
+	cr_assert_eq(rc, 0, "mmapctl map: %s", out);
+	cr_expect_eq(count_of("\\x5c"), 0, "no backslash escaped a second time");
+	char want[4200];
+	snprintf(want, sizeof want, "%s/b\\xc3\\\\c", M.scratch);
+	cr_expect_gt(count_of(want), 0, "the path as mmapctl wrote it, escaped once: %s", want);
+}
+
 /* ---- bounded memory -------------------------------------------------------- */
 
 static long rss_kib(pid_t pid)
