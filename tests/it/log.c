@@ -297,6 +297,15 @@ static long rss_kib(pid_t pid)
  * each open of `log` a few KiB. */
 #define LOG_RSS_BOUND_KIB (16 * 1024)
 
+/* A sanitizer build's server keeps freed memory in quarantine (256 MiB by
+ * default), so its RSS says nothing about what the server holds: there the
+ * bound is not checked, only the log's own size. */
+static long rss_bound_kib(void)
+{
+	const char *logs = getenv("MMAPFS_SERVER_LOGS");
+	return logs && *logs ? 1L << 40 : LOG_RSS_BOUND_KIB;
+}
+
 Test(log, memory_stays_bounded_under_maximal_commands_and_many_readers)
 {
 	long base = rss_kib(M.pid);
@@ -314,7 +323,7 @@ Test(log, memory_stays_bounded_under_maximal_commands_and_many_readers)
 	close(fd);
 	free(big);
 	long after_writes = rss_kib(M.pid);
-	cr_expect_lt(after_writes - base, LOG_RSS_BOUND_KIB,
+	cr_expect_lt(after_writes - base, rss_bound_kib(),
 		     "1000 maximal commands: RSS %ld -> %ld KiB", base, after_writes);
 	size_t len;
 	char *log = slurp(mp(&M, "log"), &len);
@@ -341,7 +350,7 @@ Test(log, memory_stays_bounded_under_maximal_commands_and_many_readers)
 		long now = rss_kib(M.pid);
 		cr_log_info("RSS: %ld KiB at start, %ld after the writes, %ld with %d readers", base,
 			    after_writes, now, counts[k]);
-		cr_expect_lt(now - base, LOG_RSS_BOUND_KIB, "%d readers: RSS %ld -> %ld KiB",
+		cr_expect_lt(now - base, rss_bound_kib(), "%d readers: RSS %ld -> %ld KiB",
 			     counts[k], base, now);
 		for (int i = 0; i < counts[k]; i++)
 			close(fds[i]);
