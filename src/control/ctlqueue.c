@@ -45,7 +45,6 @@ void ctl_queue_destroy(struct ctl_queue *q)
 	free(q->text);
 }
 
-
 static const char queue_full[] =
 	"error: too many unread results: read them before writing more "
 	"(at most 65536 bytes wait)\n";
