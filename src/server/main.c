@@ -20,6 +20,7 @@
 
 #include "core/guard.h"
 #include "core/parse.h"
+#include "server/mountcheck.h"
 #include "server/server.h"
 
 #define DEFAULT_MAX_MAPS 100000
@@ -162,6 +163,10 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	s.mountpoint = realpath(opts->mountpoint, NULL);
 	if (!s.mountpoint) {
 		fprintf(stderr, "mmapfs: %s: %s\n", opts->mountpoint, strerror(errno));
+		return 1;
+	}
+	if (second_mount_refused(s.mountpoint)) {
+		free(s.mountpoint);
 		return 1;
 	}
 	prepare_process();

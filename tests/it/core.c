@@ -518,8 +518,9 @@ Test(core, log_records_commands_with_pid_and_result)
 	cmd(&M, "ctl", "close nosuch", out, sizeof out);
 	char *log = read_all(mp(&M, "log"), NULL);
 	char want[128];
-	snprintf(want, sizeof want, "pid %d ctl: close nosuch => error: no mapping named 'nosuch'\n",
-		 (int)getpid());
+	snprintf(want, sizeof want,
+		 "pid %d uid %u ctl: close nosuch => error: no mapping named 'nosuch'\n",
+		 (int)getpid(), getuid());
 	cr_expect(strstr(log, want), "log: %s", log);
 	free(log);
 }
