@@ -15,19 +15,7 @@
 
 #include "lib/harness.h"
 
-static struct mnt M;
-
-static void up(void)
-{
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(core, .init = up, .fini = down, .timeout = 60);
+TestSuite(core, .init = mnt_up, .fini = mnt_down, .timeout = 60);
 
 static void expect_file(const char *path, const char *want)
 {

@@ -20,8 +20,7 @@
 
 #define MAX_ARGS 32
 
-static struct mnt M;
-static long PAGE;
+#define PAGE page_size()
 
 /* How to run mmapctl: where from, with which $MMAPFS_MOUNT, which stdin. */
 struct how {
@@ -39,24 +38,8 @@ struct run {
 	size_t out_len;
 };
 
-static void up(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-static void no_mount(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-}
-
-TestSuite(mmapctl, .init = up, .fini = down, .timeout = 60);
-TestSuite(offline, .init = no_mount, .timeout = 60);
+TestSuite(mmapctl, .init = mnt_up, .fini = mnt_down, .timeout = 60);
+TestSuite(offline, .timeout = 60);
 
 static const char *mmapctl_binary(void)
 {

@@ -20,7 +20,6 @@
 #define BOB 41002
 #define SHARED_GROUP 41100
 
-static struct mnt M;
 
 static void up(void)
 {
@@ -35,12 +34,7 @@ static void up(void)
 	cr_assert(chmod(parent, 0755) == 0 && chmod(M.scratch, 0755) == 0);
 }
 
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(security, .init = up, .fini = down, .timeout = 60);
+TestSuite(security, .init = up, .fini = mnt_down, .timeout = 60);
 
 /* Run a shell command line as uid (gid = uid, plus the given groups);
  * returns its exit status and its first output line. */
