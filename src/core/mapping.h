@@ -17,10 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/mapname.h"
 #include "core/msg.h"
 #include "core/names.h"
-
-#define MAPPING_NAME_MAX 64
 
 /* Bytes mapped by all mappings together, against a limit (max_bytes). */
 struct budget {

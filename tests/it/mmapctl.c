@@ -295,6 +295,26 @@ Test(mmapctl, close_unmaps_and_reports_unknown_names)
 	expect_fail(&r, 1, "mmapctl: invalid mapping name '../a b'\n");
 }
 
+/* mmapctl checks names by the server's own rule (core/mapname.c): a name of
+ * MAPPING_NAME_MAX characters works end to end, one longer is refused by
+ * mmapctl itself, before it asks the server. */
+Test(mmapctl, names_follow_the_servers_length_limit)
+{
+	char longest[65], too_long[66], want[256];
+	memset(longest, 'n', 64);
+	longest[64] = '\0';
+	memset(too_long, 'n', 65);
+	too_long[65] = '\0';
+	map_ok(&M, "anon length=1 name=%s", longest);
+	struct run r;
+	ctl(&r, "close", longest, NULL);
+	expect_ok(&r, "");
+	cr_expect_not(exists(mp(&M, "maps/%s", longest)));
+	ctl(&r, "close", too_long, NULL);
+	snprintf(want, sizeof want, "mmapctl: invalid mapping name '%s'\n", too_long);
+	expect_fail(&r, 1, want);
+}
+
 /* ---- quoting ------------------------------------------------------------------ */
 
 Test(mmapctl, awkward_paths_reach_the_server_intact)
