@@ -20,6 +20,8 @@
 #include "control/ctlqueue.h"
 #include "server/server.h"
 #include "view/tree.h"
+/* Last: with -d, every fuse_reply_* below goes through the trace. */
+#include "server/trace.h"
 
 #define MAX_IO (1024 * 1024)
 /* Names under the root and inside maps/NAME/ never change meaning. */
