@@ -9,11 +9,12 @@
 
 #define CMDLOG_LINES 1000
 
+/* Shared by every thread. lock is a leaf: nothing else is taken under it. */
 struct cmdlog {
 	pthread_mutex_t lock;
-	char *lines[CMDLOG_LINES];
-	size_t next; /* slot for the next line; the ring wraps */
-	unsigned long long seq;
+	char *lines[CMDLOG_LINES];	/* lock */
+	size_t next;			/* lock; slot for the next line; the ring wraps */
+	unsigned long long seq;		/* lock */
 };
 
 void cmdlog_init(struct cmdlog *l);

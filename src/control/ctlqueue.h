@@ -12,11 +12,14 @@
 
 #define CTL_WRITE_MAX (64 * 1024)
 
+/* Shared by the threads serving one open control file. lock is held for
+ * a whole write(), while its commands run, so it is taken before the
+ * table's and a mapping's locks. */
 struct ctl_queue {
 	pthread_mutex_t lock;
-	char *text;
-	size_t head, len, cap; /* unread text is text[head..len) */
-	bool written;          /* a write() has reached us: the usage is gone */
+	char *text;		/* lock */
+	size_t head, len, cap;	/* lock; unread text is text[head..len) */
+	bool written;		/* lock; a write() has reached us: the usage is gone */
 };
 
 /* Runs one command line; fills result (value or message) and returns 0 or -errno. */

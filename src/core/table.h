@@ -18,17 +18,20 @@
 #include "core/mapping.h"
 #include "core/msg.h"
 
+/* Shared by every thread of the server. "lock" guards what says so;
+ * lookups take it shared, reserve, publish and drop alone. It is taken
+ * before a mapping's lock, never after. */
 struct table {
 	pthread_rwlock_t lock;
-	struct mapping **by_name, **by_id;
-	size_t buckets;		/* a power of two */
-	size_t count;		/* reserved or published */
-	size_t max_maps;
-	uint64_t next_id;
-	uint64_t *numbered;	/* bit k: the name "k" is taken */
-	size_t numbered_words;
-	size_t free_hint;	/* no number below this is free */
-	struct budget budget;
+	struct mapping **by_name, **by_id; /* lock: the hash chains */
+	size_t buckets;		/* lock; a power of two */
+	size_t count;		/* lock; reserved or published */
+	size_t max_maps;	/* fixed by table_init */
+	uint64_t next_id;	/* lock */
+	uint64_t *numbered;	/* lock; bit k: the name "k" is taken */
+	size_t numbered_words;	/* lock */
+	size_t free_hint;	/* lock; no number below this is free */
+	struct budget budget;	/* its own atomic; not under lock */
 };
 
 struct table_stats {
