@@ -67,7 +67,7 @@ static int as_user(uid_t uid, const gid_t *groups, int ngroups, const char *line
 static void map_as(uid_t uid, const gid_t *groups, int ngroups, const char *args, char *out,
 		   size_t cap)
 {
-	char line[4096];
+	char line[16384];
 	snprintf(line, sizeof line, "exec 3<>%s; printf 'map %s' >&3; read -r r <&3; echo \"$r\"",
 		 mp(&M, "ctl"), args);
 	as_user(uid, groups, ngroups, line, out, cap);
