@@ -187,6 +187,20 @@ static void expect_fail(struct run *r, int status, const char *err)
 	run_free(r);
 }
 
+/* expect_fail with the stderr made from a format. */
+static void expect_failf(struct run *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void expect_failf(struct run *r, int status, const char *fmt, ...)
+{
+	char *want;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert(vasprintf(&want, fmt, ap) >= 0);
+	va_end(ap);
+	expect_fail(r, status, want);
+	free(want);
+}
+
 /* A usage error: exit 2, a message naming the problem, and a usage line. */
 static void expect_usage(struct run *r, const char *message)
 {
@@ -261,20 +275,24 @@ Test(mmapctl, map_refusals_carry_the_servers_message)
 	const char *f = scratch_file("f", "abc", 3);
 	struct run r;
 	ctl(&r, "map", f, "length=100", NULL);
-	expect_fail(&r, 1, "mmapctl: mmap length is greater than file size\n");
+	expect_failf(&r, 1, "mmapctl: map %s: mmap length is greater than file size\n"
+		     "hint: %s has 3 bytes; from offset 0 at most 3 fit: give length=3 or less, "
+		     "or length=0 for all of them\n", f, f);
 	ctl(&r, "map", f, "access=copy", "flags=private", NULL);
-	expect_fail(&r, 1, "mmapctl: mmap can't specify both access and flags, prot.\n");
+	expect_failf(&r, 1, "mmapctl: map %s: mmap can't specify both access and flags, prot.\n"
+		     "hint: give access= alone, or flags=/prot= alone (access=copy is "
+		     "flags=private, access=read is prot=read)\n", f);
 	ctl(&r, "map", f, "bogus=1", NULL);
-	expect_fail(&r, 1, "mmapctl: unknown option 'bogus' (known: length, offset, access, "
-		    "flags, prot, trackfd, name)\n");
+	expect_failf(&r, 1, "mmapctl: map %s: unknown option 'bogus' (known: length, offset, "
+		     "access, flags, prot, trackfd, name)\n", f);
 	ctl(&r, "map", sp(&M, "missing"), NULL);
-	expect_fail(&r, 1, "mmapctl: No such file or directory\n");
+	expect_failf(&r, 1, "mmapctl: map %s: No such file or directory\n", sp(&M, "missing"));
 	ctl(&r, "map", f, "name=x", NULL);
 	expect_ok(&r, "x\n");
 	ctl(&r, "map", f, "name=x", NULL);
-	expect_fail(&r, 1, "mmapctl: a mapping named 'x' exists already\n");
+	expect_failf(&r, 1, "mmapctl: map %s: a mapping named 'x' exists already\n", f);
 	ctl(&r, "map", M.scratch, NULL);
-	expect_fail(&r, 1, "mmapctl: source is not a regular file\n");
+	expect_failf(&r, 1, "mmapctl: map %s: source is not a regular file\n", M.scratch);
 	char *stats = read_all(mp(&M, "stats"), NULL);
 	cr_expect(strncmp(stats, "maps 1\nbytes 3\n", 15) == 0, "refusals left nothing: %s",
 		  stats);
@@ -290,9 +308,9 @@ Test(mmapctl, close_unmaps_and_reports_unknown_names)
 	expect_ok(&r, "");
 	cr_expect_not(exists(mp(&M, "maps/a")));
 	ctl(&r, "close", "a", NULL);
-	expect_fail(&r, 1, "mmapctl: no mapping named 'a'\n");
+	expect_fail(&r, 1, "mmapctl: close a: no mapping named 'a'\n");
 	ctl(&r, "close", "../a b", NULL);
-	expect_fail(&r, 1, "mmapctl: invalid mapping name '../a b'\n");
+	expect_fail(&r, 1, "mmapctl: close ../a b: invalid mapping name '../a b'\n");
 }
 
 /* mmapctl checks names by the server's own rule (core/mapname.c): a name of
@@ -361,7 +379,7 @@ Test(mmapctl, awkward_needles_are_found)
 	memset(huge, 'a', 70000);
 	huge[70000] = '\0';
 	ctl(&r, "find", name, huge, NULL);
-	expect_fail(&r, 1, "mmapctl: command too long (a write() carries at most 65536 bytes)\n");
+	expect_fail(&r, 1, "mmapctl: find 0: command too long (a write() carries at most 65536 bytes)\n");
 	free(huge);
 }
 
@@ -405,7 +423,7 @@ Test(mmapctl, find_and_rfind_follow_python)
 	ctl(&r, "find", name, "a", NULL); /* from the position, as mm.find */
 	expect_ok(&r, "6\n");
 	ctl(&r, "find", name, "a", "x", NULL);
-	expect_fail(&r, 1, "mmapctl: invalid number: 'x'\n");
+	expect_fail(&r, 1, "mmapctl: find 0: invalid number: 'x'\n");
 	ctl(&r, "find", "nosuch", "a", NULL);
 	expect_fail(&r, 1, "mmapctl: no mapping named 'nosuch'\n");
 }
@@ -424,10 +442,13 @@ Test(mmapctl, seek_moves_pos_or_is_refused)
 	expect_ok(&r, "");
 	cr_expect_str_eq(attr(name, "pos"), "7");
 	ctl(&r, "seek", name, "11", NULL);
-	expect_fail(&r, 1, "mmapctl: seek out of range\n");
+	expect_fail(&r, 1, "mmapctl: seek 0: seek out of range\n"
+		    "hint: 0 has 10 bytes: the new position must lie in 0..10 (cur counts from "
+		    "the position, end from 10)\n");
 	cr_expect_str_eq(attr(name, "pos"), "7");
 	ctl(&r, "seek", name, "0", "9", NULL);
-	expect_fail(&r, 1, "mmapctl: unknown seek type\n");
+	expect_fail(&r, 1, "mmapctl: seek 0: unknown seek type\n"
+		    "hint: WHENCE is set, cur or end (or 0, 1, 2)\n");
 	ctl(&r, "seek", name, NULL);
 	expect_usage(&r, "missing arguments");
 	ctl(&r, "seek", name, "1", "set", "extra", NULL);
@@ -447,9 +468,12 @@ Test(mmapctl, resize_grows_the_file_or_is_refused)
 	cr_assert_eq(stat(f, &st), 0);
 	cr_expect_eq(st.st_size, 1024);
 	ctl(&r, "resize", copy, "10", NULL);
-	expect_fail(&r, 1, "mmapctl: mmap can't resize a readonly or copy-on-write memory map.\n");
+	expect_fail(&r, 1, "mmapctl: resize 1: mmap can't resize a readonly or copy-on-write "
+		    "memory map.\nhint: 1 has access=copy: map the file again with access=write "
+		    "(or default) to resize it\n");
 	ctl(&r, "resize", name, "-1", NULL);
-	expect_fail(&r, 1, "mmapctl: new size out of range\n");
+	expect_fail(&r, 1, "mmapctl: resize 0: new size out of range\n"
+		    "hint: SIZE must be 0 or more\n");
 }
 
 Test(mmapctl, flush_madvise_and_move)
@@ -467,18 +491,20 @@ Test(mmapctl, flush_madvise_and_move)
 	ctl(&r, "flush", name, "0", "11", NULL);
 	expect_ok(&r, "");
 	ctl(&r, "flush", name, "1", NULL);
-	expect_fail(&r, 1, "mmapctl: Invalid argument\n");
+	expect_failf(&r, 1, "mmapctl: flush 0: Invalid argument\n"
+		     "hint: flush's OFFSET must be a multiple of the page size, %ld\n", PAGE);
 	ctl(&r, "move", name, "0", "6", "50", NULL);
-	expect_fail(&r, 1, "mmapctl: source, destination, or count out of range\n");
+	expect_fail(&r, 1, "mmapctl: move 0: source, destination, or count out of range\n"
+		    "hint: 0 has 11 bytes: DEST+COUNT and SRC+COUNT must both be at most 11\n");
 	ctl(&r, "madvise", name, "willneed", NULL);
 	expect_ok(&r, "");
 	ctl(&r, "madvise", name, "MADV_DONTNEED", "0", "4096", NULL);
 	expect_ok(&r, "");
 	ctl(&r, "madvise", name, "hwpoison", NULL);
-	expect_fail(&r, 1, "mmapctl: madvise 'hwpoison' acts on the machine's hardware pages "
+	expect_fail(&r, 1, "mmapctl: madvise 0: madvise 'hwpoison' acts on the machine's hardware pages "
 		    "and is refused\n");
 	ctl(&r, "madvise", name, "frob", NULL);
-	expect_fail(&r, 1, "mmapctl: unknown madvise advice 'frob'\n");
+	expect_fail(&r, 1, "mmapctl: madvise 0: unknown madvise advice 'frob'\n");
 	ctl(&r, "move", name, "0", "1", NULL);
 	expect_usage(&r, "missing arguments");
 }
@@ -510,14 +536,50 @@ static const char *line_of(const char *text, int index)
 	return text && *text ? text : NULL;
 }
 
-Test(mmapctl, ls_of_an_empty_table_is_its_header)
+/* Run a Python check on text given as stdin: the script sees the parsed
+ * JSON as `d` and asserts on it. The check passes when Python exits 0. */
+static void expect_json(const char *text, const char *script)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/json.XXXXXX", tmp_root());
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char prog[8192];
+	snprintf(prog, sizeof prog, "import json, re, sys\nd = json.load(sys.stdin)\n%s\n", script);
+	struct how py = { .program = "python3", .stdin_path = path };
+	struct run r;
+	ctl_how(&r, &py, "-c", prog, NULL);
+	cr_expect_eq(r.status, 0, "python check failed:\n%s\non:\n%s", r.err, text);
+	run_free(&r);
+	unlink(path);
+}
+
+/* stdout of a run that must succeed (freed with the next 8 calls). */
+static const char *out_of(struct run *r)
+{
+	static char *kept[8];
+	static unsigned next;
+	cr_expect_eq(r->status, 0, "exit %d, stderr: %s", r->status, r->err);
+	cr_expect_str_eq(r->err, "");
+	free(kept[next % 8]);
+	kept[next++ % 8] = r->out;
+	free(r->err);
+	return r->out;
+}
+
+Test(mmapctl, ls_of_an_empty_table_prints_nothing_or_an_empty_list)
 {
 	struct run r;
 	ctl(&r, "ls", NULL);
-	expect_ok(&r, "NAME  SOURCE  ACCESS  FLAGS  OFFSET  LENGTH  POS  RESIDENT\n");
+	expect_ok(&r, "");
+	ctl(&r, "ls", "-J", NULL);
+	expect_json(out_of(&r), "assert d == {'mappings': []}");
 }
 
-Test(mmapctl, ls_lists_every_mapping_in_name_order)
+/* Four mappings: b (a file, 3 pages, pos 7), 0 (a copy from page 1), 1 and 10. */
+static const char *four_mappings(void)
 {
 	const char *f = scratch_file("f", "x", 3 * (size_t)PAGE);
 	map_ok(&M, "%s name=b", f);
@@ -525,36 +587,41 @@ Test(mmapctl, ls_lists_every_mapping_in_name_order)
 	map_ok(&M, "anon length=100");
 	map_ok(&M, "anon length=1 name=10");
 	cmd(&M, "maps/b/ctl", "seek 7", NULL, 0);
+	return f;
+}
+
+Test(mmapctl, ls_lists_every_mapping_in_name_order)
+{
+	const char *f = four_mappings();
 	struct run r;
-	ctl(&r, "ls", NULL);
-	cr_expect_eq(r.status, 0);
-	cr_expect_str_eq(r.err, "");
-	const char *want[][7] = {
-		{ "NAME", "SOURCE", "ACCESS", "FLAGS", "OFFSET", "LENGTH", "POS" },
-		{ "0", f, "copy", "private", "4096", "8192", "0" },
-		{ "1", "anonymous", "default", "shared", "0", "100", "0" },
-		{ "10", "anonymous", "default", "shared", "0", "1", "0" },
-		{ "b", f, "default", "shared", "0", "12288", "7" },
-	};
-	char off[32], len[32];
-	snprintf(off, sizeof off, "%ld", PAGE);
-	snprintf(len, sizeof len, "%ld", 2 * PAGE);
-	want[1][4] = off;
-	want[1][5] = len;
-	char blen[32];
-	snprintf(blen, sizeof blen, "%ld", 3 * PAGE);
-	want[4][5] = blen;
-	for (int i = 0; i < 5; i++) {
-		const char *line = line_of(r.out, i);
-		cr_assert(line, "line %d missing in:\n%s", i, r.out);
-		char got[8][256];
-		int n = fields(line, got, 8);
-		cr_expect_eq(n, 8, "line %d: %s", i, line);
-		for (int k = 0; k < 7 && k < n; k++)
-			cr_expect_str_eq(got[k], want[i][k], "line %d field %d", i, k);
+	char want[8192];
+	ctl(&r, "ls", "-r", "-b", "-o", "NAME,SOURCE,ACCESS,FLAGS,PROT,OFFSET,SIZE,POS", NULL);
+	snprintf(want, sizeof want,
+		 "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS\n"
+		 "0 %s copy private read,write %ld %ld 0\n"
+		 "1 anonymous default shared read,write 0 100 0\n"
+		 "10 anonymous default shared read,write 0 1 0\n"
+		 "b %s default shared read,write 0 %ld 7\n",
+		 f, PAGE, 2 * PAGE, f, 3 * PAGE);
+	expect_ok(&r, want);
+	/* the default columns, human sizes, aligned as libsmartcols aligns */
+	ctl(&r, "ls", "-o", "NAME,SIZE,POS", NULL);
+	expect_ok(&r, "NAME SIZE POS\n"
+		      "0      8K   0\n"
+		      "1    100B   0\n"
+		      "10     1B   0\n"
+		      "b     12K   7\n");
+	ctl(&r, "ls", "-n", "-o", "name", NULL);
+	expect_ok(&r, "0\n1\n10\nb\n");
+	ctl(&r, "ls", "-r", NULL);
+	const char *out = out_of(&r);
+	cr_expect(strncmp(out, "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS RES RES%\n0 ",
+			  57) == 0, "the default columns: %s", out);
+	for (int i = 1; i <= 4; i++) {
+		char cells[12][256];
+		cr_expect_eq(fields(line_of(out, i), cells, 12), 10, "line %d: %s", i, out);
 	}
-	cr_expect_null(line_of(r.out, 5), "only four mappings");
-	run_free(&r);
+	cr_expect_null(line_of(out, 5), "four mappings: %s", out);
 }
 
 Test(mmapctl, ls_shows_the_resident_share_from_pages)
@@ -569,23 +636,137 @@ Test(mmapctl, ls_shows_the_resident_share_from_pages)
 	cr_assert_eq(pwrite_at(mp(&M, "maps/0/data"), bytes, len, 0), 0);
 	free(bytes);
 	struct run r;
-	char got[8][256];
-	ctl(&r, "ls", NULL);
-	cr_expect_eq(r.status, 0);
-	cr_assert_eq(fields(line_of(r.out, 1), got, 8), 8, "%s", r.out);
-	cr_expect_str_eq(got[7], "100%", "all written: %s", r.out);
-	run_free(&r);
+	char want[128];
+	ctl(&r, "ls", "-rnb", "-o", "RES%,RES", NULL);
+	snprintf(want, sizeof want, "100%% %zu\n", len);
+	expect_ok(&r, want);
 	cmd(&M, "maps/0/ctl", "madvise dontneed", NULL, 0);
-	ctl(&r, "ls", NULL);
-	cr_assert_eq(fields(line_of(r.out, 1), got, 8), 8, "%s", r.out);
-	cr_expect_str_eq(got[7], "0%", "after dontneed: %s", r.out);
-	run_free(&r);
+	ctl(&r, "ls", "-rnb", "-o", "RES%,RES", NULL);
+	expect_ok(&r, "0% 0\n");
 	map_ok(&M, "anon length=%zu flags=private", len);
 	cr_assert_eq(pwrite_at(mp(&M, "maps/1/data"), "y", 1, 0), 0);
-	ctl(&r, "ls", NULL);
-	cr_assert_eq(fields(line_of(r.out, 2), got, 8), 8, "%s", r.out);
-	cr_expect_str_eq(got[7], "25%", "one page of four written: %s", r.out);
-	run_free(&r);
+	ctl(&r, "ls", "-rnb", "-o", "RES%,RES", NULL);
+	snprintf(want, sizeof want, "0%% 0\n25%% %ld\n", PAGE);
+	expect_ok(&r, want);
+}
+
+
+Test(mmapctl, ls_raw_escapes_blanks_so_awk_can_split)
+{
+	const char *f = scratch_file("two words\there", "abc", 3);
+	map_ok(&M, "\"%s\"", f);
+	struct run r;
+	char want[8192];
+	ctl(&r, "ls", "-r", "-n", "-o", "SOURCE,NAME", NULL);
+	snprintf(want, sizeof want, "%s/two\\x20words\\x09here 0\n", M.scratch);
+	expect_ok(&r, want);
+}
+
+Test(mmapctl, ls_output_columns_add_and_refuse)
+{
+	four_mappings();
+	struct run r;
+	ctl(&r, "ls", "-r", "-o", "+ADDR,FILESIZE", NULL);
+	const char *out = out_of(&r);
+	cr_expect(strncmp(out, "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS RES RES% ADDR "
+			       "FILESIZE\n", 66) == 0, "%s", out);
+	ctl(&r, "ls", "-o", "NAME,BOGUS", NULL);
+	expect_usage(&r, "-o: unknown column 'BOGUS' (see --list-columns)");
+	ctl(&r, "ls", "-o", NULL);
+	expect_usage(&r, "-o needs a LIST of columns");
+	ctl(&r, "ls", "-o", "NAME,,SIZE", NULL);
+	expect_usage(&r, "-o: empty column name");
+}
+
+Test(mmapctl, ls_addr_is_the_range_smaps_shows)
+{
+	map_ok(&M, "anon length=%ld name=a", 2 * PAGE);
+	char *smaps = read_all(mp(&M, "maps/a/smaps"), NULL);
+	cr_assert(smaps);
+	unsigned long long lo, hi;
+	cr_assert_eq(sscanf(smaps, "%llx-%llx", &lo, &hi), 2, "%s", smaps);
+	free(smaps);
+	char want[128];
+	snprintf(want, sizeof want, "%llx-%llx\n", lo, hi);
+	cr_expect_eq(hi - lo, 2 * (unsigned long long)PAGE);
+	struct run r;
+	ctl(&r, "ls", "-n", "-o", "ADDR", NULL);
+	expect_ok(&r, want);
+}
+
+Test(mmapctl, ls_bytes_and_human_sizes)
+{
+	map_ok(&M, "anon length=1536 name=a");
+	map_ok(&M, "anon length=3M name=b");
+	map_ok(&M, "anon length=%ld name=c", 5 * PAGE + 1);
+	cr_assert_eq(pwrite_at(mp(&M, "maps/b/data"), "y", 1, 0), 0); /* one page in memory */
+	struct run r;
+	char want[512];
+	ctl(&r, "ls", "-rn", "-o", "SIZE,RES", NULL);
+	snprintf(want, sizeof want, "1.5K 0B\n3M %ldK\n%s 0B\n", PAGE / 1024,
+		 PAGE == 4096 ? "20K" : "?");
+	expect_ok(&r, want);
+	ctl(&r, "ls", "-rnb", "-o", "SIZE,RES", NULL);
+	snprintf(want, sizeof want, "1536 0\n3145728 %ld\n%ld 0\n", PAGE, 5 * PAGE + 1);
+	expect_ok(&r, want);
+	ctl(&r, "ls", "--raw", "--noheadings", "--bytes", "--output=name,res%", NULL);
+	expect_ok(&r, "a 0%\nb 1%\nc 0%\n");
+}
+
+Test(mmapctl, ls_json_has_every_field_typed_as_lsblk_does)
+{
+	const char *f = four_mappings();
+	cmd(&M, "ctl", "map anon length=1 name=z", NULL, 0);
+	cmd(&M, "maps/z/ctl", "resize 0", NULL, 0); /* no pages: RES% and ADDR are null */
+	struct run r;
+	char script[8192];
+	ctl(&r, "ls", "-J", "-o", "+ADDR,FILESIZE,PAGES", NULL);
+	snprintf(script, sizeof script,
+		 "m = d['mappings']\n"
+		 "assert [x['name'] for x in m] == ['0', '1', '10', 'b', 'z'], m\n"
+		 "b = m[3]\n"
+		 "assert b['source'] == '%s', b\n"
+		 "assert (b['access'], b['flags'], b['prot']) == ('default', 'shared', 'read,write')\n"
+		 "assert b['offset'] == 0 and b['pos'] == 7, b\n"
+		 "assert b['size'] == '12K' and b['filesize'] == '12K', b\n"
+		 "assert b['pages'] == 3 and isinstance(b['res'], str), b\n"
+		 "assert re.fullmatch('[0-9]+%%', b['res%%']), b\n"
+		 "assert re.fullmatch('[0-9a-f]+-[0-9a-f]+', b['addr']), b\n"
+		 "assert m[0]['offset'] == %ld and m[0]['access'] == 'copy', m[0]\n"
+		 "z = m[4]\n"
+		 "assert z['size'] == '0B' and z['pages'] == 0, z\n"
+		 "assert z['res%%'] is None and z['addr'] is None, z\n"
+		 "assert sorted(b) == sorted(['name', 'source', 'access', 'flags', 'prot', 'offset',"
+		 " 'size', 'pos', 'res', 'res%%', 'addr', 'filesize', 'pages']), b\n",
+		 f, PAGE);
+	expect_json(out_of(&r), script);
+	ctl(&r, "ls", "--json", "-b", "-o", "NAME,SIZE,RES,FILESIZE", NULL);
+	expect_json(out_of(&r),
+		    "m = d['mappings']\n"
+		    "assert m[3]['size'] == 3 * 4096 and m[3]['filesize'] == 3 * 4096, m\n"
+		    "assert all(isinstance(x['res'], int) for x in m), m\n"
+		    "assert m[1]['size'] == 100 and m[4]['size'] == 0, m\n");
+}
+
+Test(mmapctl, list_columns_and_help_name_every_column)
+{
+	const char *cols[] = { "NAME", "SOURCE", "ACCESS", "FLAGS", "PROT", "OFFSET", "SIZE",
+			       "FILESIZE", "POS", "PAGES", "RES", "RES%", "ADDR" };
+	struct run r;
+	ctl(&r, "ls", "--list-columns", NULL);
+	const char *list = out_of(&r);
+	char *help = NULL;
+	ctl(&r, "ls", "--help", NULL);
+	help = strdup(out_of(&r));
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "\n  %-9s ", cols[i]);
+		cr_expect(strstr(list, line), "--list-columns lists %s:\n%s", cols[i], list);
+		cr_expect(strstr(help, line), "--help lists %s", cols[i]);
+	}
+	free(help);
+	ctl(&r, "info", "-H", NULL);
+	cr_expect(strstr(out_of(&r), "\n  ADDR      "), "info -H needs no NAME");
 }
 
 Test(mmapctl, info_shows_every_attribute)
@@ -594,17 +775,33 @@ Test(mmapctl, info_shows_every_attribute)
 	const char *name = map_ok(&M, "%s access=copy name=i", f);
 	cmd(&M, "maps/i/ctl", "seek 3", NULL, 0);
 	struct run r;
-	ctl(&r, "info", name, NULL);
-	cr_expect_eq(r.status, 0);
-	cr_expect_str_eq(r.err, "");
 	char want[8192];
+	ctl(&r, "info", name, NULL);
 	snprintf(want, sizeof want,
-		 "name      i\nsource    %s\naccess    copy\nflags     private\n"
-		 "prot      read,write\noffset    0\nsize      10\nfilesize  10\npos       3\n", f);
-	cr_assert(strncmp(r.out, want, strlen(want)) == 0, "info:\n%s\nwanted:\n%s", r.out, want);
-	const char *rest = r.out + strlen(want);
-	cr_expect(strncmp(rest, "pages     ", 10) == 0, "then pages: %s", rest);
-	run_free(&r);
+		 "name     i\nsource   %s\naccess   copy\nflags    private\n"
+		 "prot     read,write\noffset   0\nsize     10B\nfilesize 10B\npos      3\n"
+		 "pages    1\nres      ", f);
+	const char *out = out_of(&r);
+	cr_expect(strncmp(out, want, strlen(want)) == 0, "info:\n%s\nwanted:\n%s", out, want);
+	cr_expect(strstr(out, "\nres%     "), "%s", out);
+	cr_expect(strstr(out, "\naddr     "), "%s", out);
+	ctl(&r, "info", "-b", "-o", "size,pos,offset", name, NULL);
+	expect_ok(&r, "size   10\npos    3\noffset 0\n");
+	ctl(&r, "info", "-r", "-b", "-o", "NAME,SIZE", name, NULL);
+	expect_ok(&r, "NAME SIZE\ni 10\n");
+	ctl(&r, "info", "-J", "-b", name, NULL);
+	char script[4096];
+	snprintf(script, sizeof script,
+		 "m = d['mappings']\n"
+		 "assert len(m) == 1, m\n"
+		 "i = m[0]\n"
+		 "assert (i['name'], i['source'], i['access'], i['flags']) == "
+		 "('i', '%s', 'copy', 'private'), i\n"
+		 "assert (i['size'], i['filesize'], i['pos'], i['offset'], i['pages']) == "
+		 "(10, 10, 3, 0, 1), i\n"
+		 "assert isinstance(i['res'], int) and i['prot'] == 'read,write', i\n"
+		 "assert len(i) == 13, i\n", f);
+	expect_json(out_of(&r), script);
 	ctl(&r, "info", "nosuch", NULL);
 	expect_fail(&r, 1, "mmapctl: no mapping named 'nosuch'\n");
 	ctl(&r, "info", "..", NULL);
@@ -618,19 +815,20 @@ Test(mmapctl, info_counts_pages)
 	map_ok(&M, "%s", f);
 	free(read_all(mp(&M, "maps/0/data"), NULL));
 	struct run r;
-	ctl(&r, "info", "0", NULL);
-	cr_expect(strstr(r.out, "\npages     2\nresident  100% (2 of 2 pages)\n"), "%s", r.out);
-	run_free(&r);
+	char want[128];
+	ctl(&r, "info", "-b", "-o", "PAGES,RES,RES%", "0", NULL);
+	snprintf(want, sizeof want, "pages 2\nres   %ld\nres%%  100%%\n", 2 * PAGE);
+	expect_ok(&r, want);
 }
 
 Test(mmapctl, info_shows_unreadable_values_as_a_dash)
 {
 	const char *name = map_ok(&M, "%s trackfd=no", scratch_file("f", "abc", 3));
 	struct run r;
-	ctl(&r, "info", name, NULL);
-	cr_expect_eq(r.status, 0);
-	cr_expect(strstr(r.out, "\nfilesize  - (Bad file descriptor)\n"), "%s", r.out);
-	run_free(&r);
+	ctl(&r, "info", "-o", "filesize,size", name, NULL);
+	expect_ok(&r, "filesize - (Bad file descriptor)\nsize     3B\n");
+	ctl(&r, "info", "-J", "-o", "filesize,size", name, NULL);
+	expect_json(out_of(&r), "assert d == {'mappings': [{'filesize': None, 'size': '3B'}]}");
 }
 
 /* ---- the page map ---------------------------------------------------------------- */
@@ -751,8 +949,8 @@ Test(mmapctl, the_mount_comes_from_m_or_the_environment)
 	snprintf(opt, sizeof opt, "--mount=%s", M.dir);
 	ctl_how(&r, &bogus, opt, "close", "0", NULL);
 	expect_ok(&r, "");
-	ctl_how(&r, &unset, "ls", "-m", M.dir, NULL);
-	expect_ok(&r, "NAME  SOURCE  ACCESS  FLAGS  OFFSET  LENGTH  POS  RESIDENT\n");
+	ctl_how(&r, &unset, "ls", "-m", M.dir, "-o", "NAME", NULL);
+	expect_ok(&r, "");
 	ctl_how(&r, &unset, "ls", NULL);
 	expect_usage(&r, "no mount point: give -m MOUNT or set MMAPFS_MOUNT");
 	ctl_how(&r, &bogus, "ls", NULL);
