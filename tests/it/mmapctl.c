@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -930,6 +931,380 @@ Test(offline, pages_colours_on_request_only)
 	expect_usage(&r, "--color takes auto, always or never");
 	ctl(&r, "pages", "-f", path, "0", NULL);
 	expect_usage(&r, "-f takes the place of NAME");
+}
+
+/* ---- read, write, dump, tell ------------------------------------------------------- */
+
+/* A scratch file of n bytes, every byte value in turn. */
+static const char *all_bytes_file(const char *name, size_t n, unsigned char *bytes)
+{
+	for (size_t i = 0; i < n; i++)
+		bytes[i] = (unsigned char)(i * 7 + i / 256);
+	const char *path = sp(&M, "%s", name);
+	make_file(path, bytes, n);
+	return path;
+}
+
+Test(mmapctl, read_and_write_are_binary_safe)
+{
+	enum { N = 3 * 256 };
+	unsigned char bytes[N];
+	const char *in = all_bytes_file("in", N, bytes);
+	map_ok(&M, "anon length=%d name=a", N);
+	cmd(&M, "maps/a/ctl", "seek 5", NULL, 0);
+	struct how h = { .stdin_path = in };
+	struct run r;
+	ctl_how(&r, &h, "write", "a", "0", NULL);
+	expect_ok(&r, "");
+	size_t got;
+	char *back = read_all(mp(&M, "maps/a/data"), &got);
+	cr_assert_eq(got, (size_t)N);
+	cr_expect_eq(memcmp(back, bytes, N), 0, "every byte value went in unchanged");
+	free(back);
+	ctl(&r, "read", "a", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(r.out_len, (size_t)N);
+	cr_expect_eq(memcmp(r.out, bytes, N), 0, "every byte value came out unchanged");
+	run_free(&r);
+	ctl(&r, "read", "a", "0x100", "3", NULL);
+	cr_expect_eq(r.out_len, 3u);
+	cr_expect_eq(memcmp(r.out, bytes + 256, 3), 0);
+	run_free(&r);
+	ctl(&r, "read", "a", "760", NULL);
+	cr_expect_eq(r.out_len, 8u, "the rest, short at the end");
+	run_free(&r);
+	ctl(&r, "read", "a", "1K", NULL);
+	expect_ok(&r, ""); /* past the end: nothing, as mm[1024:] */
+	ctl(&r, "tell", "a", NULL);
+	expect_ok(&r, "5\n"); /* read and write leave pos alone */
+	ctl(&r, "read", "a", "-1", NULL);
+	expect_usage(&r, "OFFSET must be 0 or more, not -1");
+	ctl(&r, "read", "a", "0", "x", NULL);
+	expect_usage(&r, "LENGTH: invalid number: 'x'");
+	ctl(&r, "read", "nosuch", NULL);
+	expect_fail(&r, 1, "mmapctl: no mapping named 'nosuch'\n");
+}
+
+Test(mmapctl, write_grows_where_the_mapping_can_grow)
+{
+	const char *f = scratch_file("f", "abc", 3);
+	const char *in = scratch_file("in", "hello", 5);
+	map_ok(&M, "%s name=g", f);
+	struct how h = { .stdin_path = in };
+	struct run r;
+	ctl_how(&r, &h, "write", "g", "6", NULL);
+	expect_ok(&r, "");
+	map_ok(&M, "%s access=copy name=c", f);
+	map_ok(&M, "%s access=read name=ro", f);
+	cr_expect_eq(attr_num(&M, "g", "size"), 11);
+	size_t len;
+	char *text = read_all(f, &len);
+	cr_expect_eq(len, 11u);
+	cr_expect_eq(memcmp(text, "abc\0\0\0hello", 11), 0, "zeros fill the gap, as in a file");
+	free(text);
+	ctl_how(&r, &h, "write", "c", "0", NULL);
+	expect_ok(&r, ""); /* within the copy: fine */
+	ctl_how(&r, &h, "write", "c", "9", NULL);
+	expect_fail(&r, 1, "mmapctl: write c: File too large\n"
+		    "hint: c has 11 bytes and cannot grow (access=copy): at most 2 bytes fit from "
+		    "offset 9\n");
+	ctl_how(&r, &h, "write", "ro", "0", NULL);
+	expect_fail(&r, 1, "mmapctl: write ro: Permission denied\n"
+		    "hint: ro has access=read: map the file again with access=write (or default) "
+		    "to change its bytes\n");
+	map_ok(&M, "%s prot=none name=pn", f);
+	ctl(&r, "read", "pn", NULL);
+	expect_fail(&r, 1, "mmapctl: read pn: Permission denied\n"
+		    "hint: pn has prot=none: map the file again with a prot that has read to read "
+		    "its bytes\n");
+	ctl(&r, "write", "g", NULL);
+	expect_usage(&r, "missing arguments");
+}
+
+/* mmapctl dump NAME ARGS... and hexdump -C [-s O [-n L]] on its data file. */
+static void expect_like_hexdump(const char *name, const char *off, const char *len)
+{
+	struct run mine, theirs;
+	ctl(&mine, "dump", name, off, len, NULL);
+	struct how hd = { .program = "hexdump" };
+	const char *path = mp(&M, "maps/%s/data", name);
+	if (!off)
+		ctl_how(&theirs, &hd, "-C", path, NULL);
+	else if (!len)
+		ctl_how(&theirs, &hd, "-C", "-s", off, path, NULL);
+	else
+		ctl_how(&theirs, &hd, "-C", "-s", off, "-n", len, path, NULL);
+	cr_assert_eq(theirs.status, 0, "hexdump: %s", theirs.err);
+	cr_expect_eq(mine.status, 0, "%s", mine.err);
+	cr_expect_str_eq(mine.err, "");
+	cr_expect_str_eq(mine.out, theirs.out, "dump %s %s %s", name, off ? off : "",
+			 len ? len : "");
+	run_free(&mine);
+	run_free(&theirs);
+}
+
+Test(mmapctl, dump_is_hexdump_C_byte_for_byte)
+{
+	/* text, then 80 zero bytes (a '*'), a changed line, a partial zero line */
+	unsigned char bytes[200];
+	for (int i = 0; i < 40; i++)
+		bytes[i] = (unsigned char)(i < 20 ? 'a' + i : i * 9);
+	memset(bytes + 40, 0, sizeof bytes - 40);
+	bytes[150] = 'x';
+	make_file(sp(&M, "f"), bytes, sizeof bytes);
+	map_ok(&M, "%s name=d", sp(&M, "f"));
+	unsigned char all[256 * 5];
+	all_bytes_file("all", sizeof all, all);
+	map_ok(&M, "%s name=all", sp(&M, "all"));
+	map_ok(&M, "anon length=100 name=z"); /* all zeros: one line, '*', the end */
+	map_ok(&M, "anon length=1 name=e");
+	cmd(&M, "maps/e/ctl", "resize 0", NULL, 0);
+	expect_like_hexdump("d", NULL, NULL);
+	expect_like_hexdump("d", "7", "20");
+	expect_like_hexdump("d", "0x30", NULL);
+	expect_like_hexdump("d", "190", "100");
+	expect_like_hexdump("d", "300", NULL);  /* past the end: the end offset */
+	expect_like_hexdump("d", "3", "0");     /* nothing at all */
+	expect_like_hexdump("all", NULL, NULL);
+	expect_like_hexdump("all", "1000", "33");
+	expect_like_hexdump("z", NULL, NULL);
+	expect_like_hexdump("e", NULL, NULL);   /* empty: nothing */
+	struct run r;
+	ctl(&r, "dump", "d", "0", "16", NULL);
+	expect_ok(&r, "00000000  61 62 63 64 65 66 67 68  69 6a 6b 6c 6d 6e 6f 70  |abcdefghijklmnop|\n"
+		      "00000010\n");
+}
+
+Test(mmapctl, tell_prints_the_position)
+{
+	map_ok(&M, "anon length=100 name=t");
+	struct run r;
+	ctl(&r, "tell", "t", NULL);
+	expect_ok(&r, "0\n");
+	ctl(&r, "seek", "t", "42", NULL);
+	expect_ok(&r, "");
+	ctl(&r, "tell", "t", NULL);
+	expect_ok(&r, "42\n");
+	ctl(&r, "tell", "nosuch", NULL);
+	expect_fail(&r, 1, "mmapctl: no mapping named 'nosuch'\n");
+}
+
+/* ---- stats and log ------------------------------------------------------------------- */
+
+Test(mmapctl, stats_as_lines_and_json)
+{
+	map_ok(&M, "anon length=1536 name=a");
+	struct run r;
+	ctl(&r, "stats", NULL);
+	expect_ok(&r, "maps           1\n"
+		      "bytes       1.5K\n"
+		      "max_maps  100000\n"
+		      "max_bytes     1T\n"
+		      "resident      0B\n");
+	ctl(&r, "stats", "-b", NULL);
+	expect_ok(&r, "maps                  1\n"
+		      "bytes              1536\n"
+		      "max_maps         100000\n"
+		      "max_bytes 1099511627776\n"
+		      "resident              0\n");
+	ctl(&r, "stats", "-J", "-b", NULL);
+	expect_json(out_of(&r), "assert d == {'stats': [{'maps': 1, 'bytes': 1536, "
+				"'max_maps': 100000, 'max_bytes': 1 << 40, 'resident': 0}]}, d");
+	ctl(&r, "stats", "--json", NULL);
+	expect_json(out_of(&r), "s = d['stats'][0]\n"
+				"assert (s['maps'], s['bytes'], s['max_bytes']) == (1, '1.5K', '1T'), s");
+}
+
+/* The pattern of a log line, old form or the SPEC's. */
+#define LOG_LINE_RE "(?:\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z )?pid \\d+ (?:uid \\d+ )?"
+
+Test(mmapctl, log_prints_the_servers_lines)
+{
+	map_ok(&M, "anon length=1 name=q");
+	cmd(&M, "maps/q/ctl", "seek 1", NULL, 0);
+	cmd(&M, "maps/q/ctl", "seek 9", NULL, 0);
+	struct run r;
+	ctl(&r, "log", NULL);
+	char *text = read_all(mp(&M, "log"), NULL);
+	cr_assert(text);
+	expect_ok(&r, text);
+	free(text);
+	ctl(&r, "log", "-n", "1", NULL);
+	const char *last = out_of(&r);
+	cr_expect(strstr(last, "maps/q/ctl: seek 9 => error: seek out of range\n") && !strchr(last, '\n')[1],
+		  "only the last line: %s", last);
+	ctl(&r, "log", "--lines=0", NULL);
+	expect_ok(&r, "");
+	ctl(&r, "log", "-n", "x", NULL);
+	expect_usage(&r, "-n takes a number of lines");
+	ctl(&r, "log", "-J", "-n", "3", NULL);
+	expect_json(out_of(&r),
+		    "l = d['log']\n"
+		    "assert [(e['file'], e['command'], e['result']) for e in l] == ["
+		    "('ctl', 'map anon length=1 name=q', 'q'), ('maps/q/ctl', 'seek 1', 'ok'), "
+		    "('maps/q/ctl', 'seek 9', 'error: seek out of range')], l\n"
+		    "assert all(isinstance(e['pid'], int) and e['pid'] > 0 for e in l), l\n"
+		    "assert all(e['uid'] is None or e['uid'] == 0 for e in l), l\n"
+		    "assert all(e['time'] is None or re.fullmatch(r'\\d{4}-\\d\\d-\\d\\dT\\d\\d:"
+		    "\\d\\d:\\d\\d\\.\\d{3}Z', e['time']) for e in l), l\n"
+		    "assert sorted(l[0]) == ['command', 'file', 'pid', 'result', 'time', 'uid']\n");
+}
+
+Test(offline, log_reads_both_line_forms)
+{
+	/* A directory with a log file stands in for a mount: the SPEC's form and
+	 * the older one, and a command holding ": " and " => ". */
+	char dir[4096], path[4200];
+	snprintf(dir, sizeof dir, "%s/fake.XXXXXX", tmp_root());
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/log", dir);
+	const char log[] =
+		"2026-12-01T07:06:05.123Z pid 42 uid 1000 ctl: map \"/a: b => c\" => 0\n"
+		"pid 7 maps/0/ctl: seek 99 => error: seek out of range\n"
+		"2026-12-01T07:06:06.000Z pid 43 uid 0 maps/0/size: resize 5 => ok\n";
+	make_file(path, log, sizeof log - 1);
+	struct how h = { .env_mount = dir };
+	struct run r;
+	ctl_how(&r, &h, "log", "--json", NULL);
+	expect_json(out_of(&r),
+		    "assert d == {'log': ["
+		    "{'time': '2026-12-01T07:06:05.123Z', 'pid': 42, 'uid': 1000, 'file': 'ctl', "
+		    "'command': 'map \"/a: b => c\"', 'result': '0'}, "
+		    "{'time': None, 'pid': 7, 'uid': None, 'file': 'maps/0/ctl', 'command': 'seek 99',"
+		    " 'result': 'error: seek out of range'}, "
+		    "{'time': '2026-12-01T07:06:06.000Z', 'pid': 43, 'uid': 0, 'file': 'maps/0/size',"
+		    " 'command': 'resize 5', 'result': 'ok'}]}, d");
+	ctl_how(&r, &h, "log", "-n", "2", NULL);
+	expect_ok(&r, log + strlen("2026-12-01T07:06:05.123Z pid 42 uid 1000 ctl: map \"/a: b => c\" => 0\n"));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* CPU ticks (user + system) the process has used. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY);
+	cr_assert(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	cr_assert(n > 0);
+	buf[n] = '\0';
+	long ut = 0, st = 0;
+	/* fields 14 and 15, after the ")" that ends the command name */
+	cr_assert(sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
+			 &ut, &st) == 2);
+	return ut + st;
+}
+
+/* Wait (up to 5 s) until the file at path holds n lines. */
+static char *wait_lines(const char *path, int n)
+{
+	for (int i = 0; i < 100; i++) {
+		char *text = read_all(path, NULL);
+		int lines = 0;
+		for (const char *p = text; p && (p = strchr(p, '\n')); p++)
+			lines++;
+		if (lines >= n)
+			return text;
+		free(text);
+		usleep(50 * 1000);
+	}
+	return read_all(path, NULL);
+}
+
+Test(mmapctl, log_follow_prints_each_new_line_once_without_spinning)
+{
+	map_ok(&M, "anon length=100 name=f");
+	char out[4200];
+	snprintf(out, sizeof out, "%s", sp(&M, "follow.out")); /* sp's buffers are reused */
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct how h = { 0 };
+		char *argv[] = { "mmapctl", "log", "-f", "-n", "0", NULL };
+		exec_child(&h, argv, fd, 2);
+	}
+	close(fd);
+	usleep(300 * 1000);
+	for (int i = 1; i <= 30; i++) {
+		char c[32];
+		snprintf(c, sizeof c, "seek %d", i);
+		cmd(&M, "maps/f/ctl", c, NULL, 0);
+		if (i % 10 == 0)
+			usleep(250 * 1000); /* lines in batches, across several polls */
+	}
+	char *text = wait_lines(out, 30);
+	long before = cpu_ticks(pid);
+	sleep(1);
+	long idle = cpu_ticks(pid) - before;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	const char *p = text;
+	for (int i = 1; i <= 30; i++) {
+		char want[64];
+		snprintf(want, sizeof want, " maps/f/ctl: seek %d => ok\n", i);
+		const char *at = strstr(p, want);
+		cr_expect(at, "line %d once, in order:\n%s", i, text);
+		if (at)
+			p = at + strlen(want);
+	}
+	int lines = 0;
+	for (const char *q = text; (q = strchr(q, '\n')); q++)
+		lines++;
+	cr_expect_eq(lines, 30, "no line twice, none before -n 0's start:\n%s", text);
+	long hz = sysconf(_SC_CLK_TCK);
+	cr_expect(idle <= hz / 10, "idle for 1 s, it used %ld of %ld ticks", idle, hz);
+	free(text);
+}
+
+/* ---- allow_other: another user's mappings ------------------------------------------ */
+
+static struct mnt shared;
+
+static void shared_up(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to act as another user");
+	mnt_start(&shared, "allow_other");
+	char parent[sizeof shared.dir];
+	snprintf(parent, sizeof parent, "%s", shared.dir);
+	*strrchr(parent, '/') = '\0';
+	cr_assert(chmod(parent, 0755) == 0);
+}
+
+static void shared_down(void)
+{
+	mnt_stop(&shared);
+}
+
+TestSuite(allow_other, .init = shared_up, .fini = shared_down, .timeout = 60);
+
+Test(allow_other, ls_skips_other_users_mappings)
+{
+	map_ok(&shared, "anon length=1 name=roots");
+	struct how nobody = { .program = "setpriv", .env_mount = shared.dir };
+	struct run r;
+	const char *me = mmapctl_binary();
+	ctl_how(&r, &nobody, "--reuid=65534", "--regid=65534", "--clear-groups", me, "map", "anon",
+		"length=2", "name=mine", NULL);
+	expect_ok(&r, "mine\n");
+	map_ok(&shared, "anon length=3 name=zroot");
+	ctl_how(&r, &nobody, "--reuid=65534", "--regid=65534", "--clear-groups", me, "ls", "-r",
+		"-b", "-o", "NAME,SIZE", NULL);
+	expect_ok(&r, "NAME SIZE\nmine 2\n");
+	ctl_how(&r, &nobody, "--reuid=65534", "--regid=65534", "--clear-groups", me, "ls", "-J",
+		"-o", "NAME", NULL);
+	expect_json(out_of(&r), "assert d == {'mappings': [{'name': 'mine'}]}, d");
+	ctl_how(&r, &nobody, "--reuid=65534", "--regid=65534", "--clear-groups", me, "info",
+		"roots", NULL);
+	expect_fail(&r, 1, "mmapctl: info roots: Permission denied\n");
+	struct how root = { .env_mount = shared.dir };
+	ctl_how(&r, &root, "ls", "-rn", "-o", "NAME", NULL);
+	expect_ok(&r, "mine\nroots\nzroot\n"); /* root sees them all */
 }
 
 /* ---- finding the mount ------------------------------------------------------------ */
