@@ -1372,8 +1372,9 @@ Test(offline, help_and_version)
 	ctl(&r, "--help", NULL);
 	cr_expect_eq(r.status, 0);
 	cr_expect(strncmp(r.out, "usage: mmapctl [-m MOUNT] COMMAND [ARGS...]\n", 44) == 0);
-	const char *cmds[] = { "map", "close", "ls", "info", "find", "rfind", "seek", "resize",
-			       "flush", "madvise", "move", "pages", "help" };
+	const char *cmds[] = { "map", "close", "ls", "info", "read", "write", "dump", "tell",
+			       "find", "rfind", "seek", "resize", "flush", "madvise", "move",
+			       "pages", "stats", "log", "help" };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char word[32];
 		snprintf(word, sizeof word, "\n  %s ", cmds[i]);
@@ -1473,7 +1474,39 @@ Test(mmapctl, bash_completes_commands_names_and_options)
 	expect_completion("mmapctl map /x flags=private,pop", "private,populate\n");
 	expect_completion("mmapctl pages --color=n", "never\n");
 	expect_completion("mmapctl info alpha ", "");
+	expect_completion("mmapctl t", "tell\n");
+	expect_completion("mmapctl s", "seek\nstats\n");
+	expect_completion("mmapctl dump a", "alpha\n");
+	expect_completion("mmapctl read beta 0 ", "");
+	expect_completion("mmapctl write alpha ", "");
+	expect_completion("mmapctl log -", "-n\n--lines\n-f\n--follow\n-J\n--json\n-m\n--mount\n"
+					   "--help\n");
+	expect_completion("mmapctl log -n ", "");
+	expect_completion("mmapctl stats --", "--json\n--bytes\n--mount\n--help\n");
+	expect_completion("mmapctl ls --n", "--noheadings\n");
+	expect_completion("mmapctl info -o NAME alpha -", "-o\n--output\n-J\n--json\n-r\n--raw\n"
+			  "-n\n--noheadings\n-b\n--bytes\n-H\n--list-columns\n-m\n--mount\n--help\n");
+	expect_completion("mmapctl info -o NAME ", "alpha\nbeta\n");
 	char line[4200];
 	snprintf(line, sizeof line, "mmapctl -m %s close b", M.dir);
 	expect_completion(line, "beta\n");
+}
+
+Test(mmapctl, bash_completes_comma_lists_without_repeats)
+{
+	expect_completion("mmapctl map /x flags=private,", "private,populate\nprivate,noreserve\n"
+			  "private,stack\nprivate,locked\nprivate,nonblock\nprivate,hugetlb\n"
+			  "private,growsdown\nprivate,denywrite\nprivate,executable\nprivate,32bit\n"
+			  "private,sync\n");
+	expect_completion("mmapctl map /x flags=populate,locked,s", "populate,locked,shared\n"
+			  "populate,locked,shared_validate\npopulate,locked,stack\n"
+			  "populate,locked,sync\n");
+	expect_completion("mmapctl map /x prot=", "read\nwrite\nexec\nnone\n");
+	expect_completion("mmapctl map /x prot=read,", "read,write\nread,exec\n");
+	expect_completion("mmapctl map /x prot=read,write,", "read,write,exec\n");
+	expect_completion("mmapctl map /x prot=none,", "");
+	expect_completion("mmapctl ls -o NAME,S", "NAME,SOURCE\nNAME,SIZE\n");
+	expect_completion("mmapctl ls -o +A", "+ACCESS\n+ADDR\n");
+	expect_completion("mmapctl ls --output=NAME,PO", "NAME,POS\n");
+	expect_completion("mmapctl info -o RES", "RES\nRES%\n");
 }
