@@ -1431,6 +1431,62 @@ Test(offline, man_pages_render)
 	expect_man_page("mmapfs.1", "mmapfs - ");
 }
 
+/* The rendered text of a section of mmapctl(1), from its heading to the next. */
+static char *man_section(const char *text, const char *heading)
+{
+	char head[64];
+	snprintf(head, sizeof head, "\n%s\n", heading);
+	const char *at = strstr(text, head);
+	cr_assert(at, "mmapctl(1) has a %s section", heading);
+	at += strlen(head) - 1; /* keep the newline before the first item */
+	const char *end = at;
+	while ((end = strchr(end, '\n')) && end[1] && (end[1] == ' ' || end[1] == '\n'))
+		end++;
+	return strndup(at, end ? (size_t)(end - at) : strlen(at));
+}
+
+Test(offline, man_page_lists_every_command_option_and_column)
+{
+	const char *src = getenv("MMAPFS_SRCDIR");
+	cr_assert(src, "MMAPFS_SRCDIR is not set (make check sets it)");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/doc/mmapctl.1", src);
+	struct how man = { .program = "man" };
+	struct run r;
+	ctl_how(&r, &man, "-l", path, NULL);
+	cr_assert_eq(r.status, 0);
+	char *commands = man_section(r.out, "COMMANDS");
+	const char *cmds[] = { "map", "close", "ls", "info", "read", "write", "dump", "tell",
+			       "find", "rfind", "seek", "resize", "flush", "madvise", "move",
+			       "pages", "stats", "log", "help" };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char item[32];
+		snprintf(item, sizeof item, "\n       %s ", cmds[i]);
+		cr_expect(strstr(commands, item) || (snprintf(item, sizeof item, "\n       %s\n",
+						      cmds[i]), strstr(commands, item)),
+			  "COMMANDS has %s", cmds[i]);
+	}
+	char *columns = man_section(r.out, "COLUMNS");
+	const char *cols[] = { "NAME", "SOURCE", "ACCESS", "FLAGS", "PROT", "OFFSET", "SIZE",
+			       "FILESIZE", "POS", "PAGES", "RES", "RES%", "ADDR" };
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		char item[32];
+		snprintf(item, sizeof item, "\n       %s ", cols[i]);
+		cr_expect(strstr(columns, item), "COLUMNS has %s:\n%s", cols[i], columns);
+	}
+	char *options = man_section(r.out, "LISTING OPTIONS");
+	const char *opts[] = { "-o, --output=LIST", "-J, --json", "-r, --raw", "-n, --noheadings",
+			       "-b, --bytes", "-H, --list-columns" };
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		cr_expect(strstr(options, opts[i]), "LISTING OPTIONS has %s", opts[i]);
+	cr_expect(strstr(commands, "-f, --follow") && strstr(commands, "-n, --lines=N"),
+		  "log's options");
+	free(commands);
+	free(columns);
+	free(options);
+	run_free(&r);
+}
+
 /* ---- bash completion ------------------------------------------------------------------ */
 
 /* What the completion offers for a command line typed up to its end. */
