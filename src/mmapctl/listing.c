@@ -123,6 +123,50 @@ int cell_text(struct libscols_line *ln, size_t i, const char *text)
 	return scols_line_set_data(ln, i, text) ? -ENOMEM : 0;
 }
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+		     : s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t k = 1; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	/* no overlong forms, surrogates or code points past U+10FFFF */
+	if ((len == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (len == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (len == 4 && s[0] == 0xf0 && s[1] < 0x90) || (len == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+int cell_string(const struct invocation *inv, struct libscols_line *ln, size_t i,
+		const char *text)
+{
+	if (!inv->json)
+		return cell_text(ln, i, text); /* libsmartcols shows bad bytes as \xHH itself */
+	/* JSON must be UTF-8: a byte that is not (a path in Latin-1) becomes
+	 * the text \xHH, as the other forms show it. */
+	size_t n = strlen(text);
+	char *out = malloc(4 * n + 1), *w = out;
+	if (!out)
+		return -ENOMEM;
+	for (size_t k = 0; k < n;) {
+		size_t len = utf8_sequence((const unsigned char *)text + k, n - k);
+		if (len == 0) {
+			w += sprintf(w, "\\x%02x", (unsigned char)text[k++]);
+			continue;
+		}
+		memcpy(w, text + k, len);
+		w += len;
+		k += len;
+	}
+	*w = '\0';
+	int rc = cell_text(ln, i, out);
+	free(out);
+	return rc;
+}
+
 int cell_number(struct libscols_line *ln, size_t i, uint64_t n)
 {
 	char buf[32];

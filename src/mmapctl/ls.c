@@ -147,7 +147,7 @@ static int attr_cell(const struct invocation *inv, struct row *r, struct libscol
 	if (rc == 0 && columns[col].kind == CK_SIZE && number_of(value, &n) == 0)
 		rc = cell_size(inv, ln, i, n);
 	else if (rc == 0)
-		rc = cell_text(ln, i, value);
+		rc = cell_string(inv, ln, i, value);
 	free(value);
 	return rc;
 }

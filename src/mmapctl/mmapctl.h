@@ -175,6 +175,10 @@ struct libscols_table *listing_new(const struct invocation *inv, const char *nam
 				   const struct column_def *defs, const struct column_pick *pick);
 /* Set cell i of a line: text ("" is JSON null), a number, a size. 0 or -ENOMEM. */
 int cell_text(struct libscols_line *ln, size_t i, const char *text);
+/* Text from a file (a path, a log line): in JSON, bytes that are not UTF-8
+ * become the text \xHH, so the JSON stays valid. */
+int cell_string(const struct invocation *inv, struct libscols_line *ln, size_t i,
+		const char *text);
 int cell_number(struct libscols_line *ln, size_t i, uint64_t n);
 int cell_size(const struct invocation *inv, struct libscols_line *ln, size_t i, uint64_t n);
 /* Print the table and free it; an exit status. */

@@ -207,7 +207,7 @@ static int print_lines(const struct invocation *inv, struct snapshot *s, size_t 
 		}
 		split_log_line(copy, field);
 		for (size_t k = 0; rc == 0 && k < LOG_COLS; k++)
-			rc = cell_text(ln, k, field[k] ? field[k] : "");
+			rc = cell_string(inv, ln, k, field[k] ? field[k] : "");
 		free(copy);
 	}
 	if (rc < 0) {

@@ -548,7 +548,9 @@ static void expect_json(const char *text, const char *script)
 	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	char prog[8192];
-	snprintf(prog, sizeof prog, "import json, re, sys\nd = json.load(sys.stdin)\n%s\n", script);
+	/* the script may parse stdin again itself (strictly), so d is read lazily */
+	snprintf(prog, sizeof prog, "import json, re, sys\n%s%s\n",
+		 strstr(script, "open(0") ? "" : "d = json.load(sys.stdin)\n", script);
 	struct how py = { .program = "python3", .stdin_path = path };
 	struct run r;
 	ctl_how(&r, &py, "-c", prog, NULL);
@@ -747,6 +749,21 @@ Test(mmapctl, ls_json_has_every_field_typed_as_lsblk_does)
 		    "assert m[3]['size'] == 3 * 4096 and m[3]['filesize'] == 3 * 4096, m\n"
 		    "assert all(isinstance(x['res'], int) for x in m), m\n"
 		    "assert m[1]['size'] == 100 and m[4]['size'] == 0, m\n");
+}
+
+Test(mmapctl, ls_json_stays_valid_utf8_for_any_path)
+{
+	const char *f = scratch_file("caf\xe9 \"q\"\n", "abc", 3);
+	struct run r;
+	ctl(&r, "map", f, NULL); /* mmapctl quotes the path for the server */
+	expect_ok(&r, "0\n");
+	ctl(&r, "ls", "-J", "-o", "SOURCE", NULL);
+	char script[8192];
+	/* strict UTF-8 (not Python's surrogateescape), then the text \xe9 for the byte */
+	snprintf(script, sizeof script,
+		 "d = json.loads(open(0, 'rb').read().decode('utf-8'))\n"
+		 "assert d == {'mappings': [{'source': '%s/caf\\\\xe9 \"q\"\\n'}]}, d\n", M.scratch);
+	expect_json(out_of(&r), script);
 }
 
 Test(mmapctl, list_columns_and_help_name_every_column)
