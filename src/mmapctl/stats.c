@@ -3,6 +3,7 @@
 #include "config.h"
 #include "mmapctl/mmapctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libsmartcols.h>
@@ -122,7 +123,7 @@ static void split_log_line(char *line, char *field[LOG_COLS])
 		field[LOG_PID] = p + 4;
 		p[n - 1] = '\0';
 		p += n;
-		if (sscanf(p, "uid %*d %n", &(int){ 0 }) == 0 && strncmp(p, "uid ", 4) == 0 &&
+		if (strncmp(p, "uid ", 4) == 0 && isdigit((unsigned char)p[4]) &&
 		    (sp = strchr(p + 4, ' '))) {
 			field[LOG_UID] = p + 4;
 			*sp = '\0';

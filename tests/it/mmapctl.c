@@ -1278,6 +1278,51 @@ Test(mmapctl, log_follow_prints_each_new_line_once_without_spinning)
 	free(text);
 }
 
+Test(mmapctl, log_follow_json_is_a_stream_of_batches)
+{
+	map_ok(&M, "anon length=100 name=j");
+	char out[4200];
+	snprintf(out, sizeof out, "%s", sp(&M, "follow.json"));
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct how h = { 0 };
+		char *argv[] = { "mmapctl", "log", "--follow", "--json", "-n", "1", NULL };
+		exec_child(&h, argv, fd, 2);
+	}
+	close(fd);
+	usleep(300 * 1000);
+	cmd(&M, "maps/j/ctl", "seek 1", NULL, 0);
+	usleep(300 * 1000);
+	cmd(&M, "maps/j/ctl", "seek 2", NULL, 0);
+	char *text = NULL;
+	for (int i = 0; i < 100; i++) { /* until the second batch is there */
+		free(text);
+		text = read_all(out, NULL);
+		if (text && strstr(text, "\"seek 2\""))
+			break;
+		usleep(50 * 1000);
+	}
+	usleep(100 * 1000);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	free(text);
+	text = read_all(out, NULL);
+	char script[8192];
+	snprintf(script, sizeof script,
+		 "text, at, batches = open(0).read(), 0, []\n"
+		 "dec = json.JSONDecoder()\n"
+		 "while text[at:].strip():\n"
+		 "    obj, at = dec.raw_decode(text, at + len(text[at:]) - len(text[at:].lstrip()))\n"
+		 "    batches.append([e['command'] for e in obj['log']])\n"
+		 "assert batches[0] == ['map anon length=100 name=j'], batches\n"
+		 "assert sum(batches[1:], []) == ['seek 1', 'seek 2'], batches\n");
+	expect_json(text, script);
+	free(text);
+}
+
 /* ---- allow_other: another user's mappings ------------------------------------------ */
 
 static struct mnt shared;
