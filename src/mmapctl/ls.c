@@ -110,9 +110,10 @@ static int address_range(struct row *r, char *buf, size_t cap)
 		return rc;
 	unsigned long long lo = 0, hi = 0, s, e;
 	bool any = false;
-	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		int used = 0;
-		if (sscanf(line, "%llx-%llx %n", &s, &e, &used) == 2 && used > 0) {
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* a record's first line is "START-END perms ..."; the others are "Key: N kB" */
+		if (sscanf(line, "%llx-%llx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
 			lo = any && lo < s ? lo : s;
 			hi = any && hi > e ? hi : e;
 			any = true;

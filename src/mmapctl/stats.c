@@ -34,52 +34,81 @@ static bool size_key(const char *key)
 	return strstr(key, "bytes") || strcmp(key, "resident") == 0;
 }
 
-/* "key value" lines as a table: columns of one row (JSON), or one
- * "key value" line each (for a person). */
-static int print_stats(const struct invocation *inv, char *text)
+/* The stats file's "key value" lines: keys (pointing into text, which is
+ * cut up) and values. */
+struct stats {
+	struct column_def key[LIST_MAX_COLUMNS];
+	uint64_t value[LIST_MAX_COLUMNS];
+	struct column_pick pick;
+};
+
+static void parse_stats(char *text, struct stats *st)
 {
-	struct column_def defs[LIST_MAX_COLUMNS];
-	uint64_t values[LIST_MAX_COLUMNS];
-	struct column_pick pick = { .n = 0 };
+	st->pick.n = 0;
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save);
-	     line && pick.n < LIST_MAX_COLUMNS; line = strtok_r(NULL, "\n", &save)) {
+	     line && st->pick.n < LIST_MAX_COLUMNS; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 		if (!sp)
 			continue;
 		*sp = '\0';
-		values[pick.n] = strtoull(sp + 1, NULL, 10);
-		defs[pick.n] = (struct column_def){ line, "", size_key(line) ? CK_SIZE : CK_NUMBER,
-						     0, SCOLS_FL_RIGHT };
-		pick.col[pick.n] = (int)pick.n;
-		pick.n++;
+		size_t n = st->pick.n++;
+		st->value[n] = strtoull(sp + 1, NULL, 10);
+		st->key[n] = (struct column_def){ line, "", size_key(line) ? CK_SIZE : CK_NUMBER, 0,
+						  SCOLS_FL_RIGHT };
+		st->pick.col[n] = (int)n;
 	}
+}
+
+static int stat_cell(const struct invocation *inv, const struct stats *st, size_t k,
+		     struct libscols_line *ln, size_t i)
+{
+	return st->key[k].kind == CK_SIZE ? cell_size(inv, ln, i, st->value[k])
+					  : cell_number(ln, i, st->value[k]);
+}
+
+/* JSON: one row whose columns are the keys. */
+static struct libscols_table *stats_json(const struct invocation *inv, const struct stats *st)
+{
+	struct libscols_table *tb = listing_new(inv, "stats", st->key, &st->pick);
+	struct libscols_line *ln = tb ? scols_table_new_line(tb, NULL) : NULL;
+	int rc = ln ? 0 : -ENOMEM;
+	for (size_t k = 0; rc == 0 && k < st->pick.n; k++)
+		rc = stat_cell(inv, st, k, ln, k);
+	if (rc < 0 && tb) {
+		scols_unref_table(tb);
+		tb = NULL;
+	}
+	return tb;
+}
+
+/* For a person: one "key value" line each, the values aligned right. */
+static struct libscols_table *stats_lines(const struct invocation *inv, const struct stats *st)
+{
 	static const struct column_def kv[] = {
 		{ "KEY", "", CK_TEXT, 0, 0 }, { "VALUE", "", CK_TEXT, 0, SCOLS_FL_RIGHT },
 	};
 	struct column_pick two = { { 0, 1 }, 2 };
 	struct invocation plain = *inv;
 	plain.noheadings = true;
-	struct libscols_table *tb = inv->json ? listing_new(inv, "stats", defs, &pick)
-					      : listing_new(&plain, "stats", kv, &two);
-	struct libscols_line *ln = tb && inv->json ? scols_table_new_line(tb, NULL) : NULL;
-	int rc = tb && (ln || !inv->json) ? 0 : -ENOMEM;
-	for (size_t i = 0; rc == 0 && i < pick.n; i++) {
-		if (inv->json) {
-			rc = defs[i].kind == CK_SIZE ? cell_size(inv, ln, i, values[i])
-						     : cell_number(ln, i, values[i]);
-			continue;
-		}
-		struct libscols_line *row = scols_table_new_line(tb, NULL);
-		rc = !row || cell_text(row, 0, defs[i].name) ? -ENOMEM
-			: defs[i].kind == CK_SIZE ? cell_size(inv, row, 1, values[i])
-						  : cell_number(row, 1, values[i]);
+	struct libscols_table *tb = listing_new(&plain, "stats", kv, &two);
+	int rc = tb ? 0 : -ENOMEM;
+	for (size_t k = 0; rc == 0 && k < st->pick.n; k++) {
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		rc = !ln || cell_text(ln, 0, st->key[k].name) ? -ENOMEM : stat_cell(inv, st, k, ln, 1);
 	}
-	if (rc < 0) {
-		if (tb)
-			scols_unref_table(tb);
-		return complain("out of memory");
+	if (rc < 0 && tb) {
+		scols_unref_table(tb);
+		tb = NULL;
 	}
-	return listing_print(tb); /* before text (the names) is freed */
+	return tb;
+}
+
+static int print_stats(const struct invocation *inv, char *text)
+{
+	struct stats st;
+	parse_stats(text, &st);
+	struct libscols_table *tb = inv->json ? stats_json(inv, &st) : stats_lines(inv, &st);
+	return tb ? listing_print(tb) : complain("out of memory");
 }
 
 int cmd_stats(const struct invocation *inv)

@@ -878,7 +878,8 @@ Test(mmapctl, pages_draws_the_mapping_plain_when_piped)
 Test(offline, pages_draws_a_saved_map_with_its_legend)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/map", tmp_root());
+	/* one file per test: Criterion runs the tests of a suite in parallel */
+	snprintf(path, sizeof path, "%s/map-legend", tmp_root());
 	make_file(path, "MMMCC.....RS\n", 13);
 	struct run r;
 	ctl(&r, "pages", "-f", path, NULL);
@@ -900,7 +901,7 @@ Test(offline, pages_draws_a_saved_map_with_its_legend)
 Test(offline, pages_wraps_rows_and_groups_pages_into_cells)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/map", tmp_root());
+	snprintf(path, sizeof path, "%s/map-wrap", tmp_root());
 	char map[202];
 	memset(map, '.', 200);
 	memset(map, 'M', 70);
@@ -934,7 +935,7 @@ Test(offline, pages_wraps_rows_and_groups_pages_into_cells)
 Test(offline, pages_colours_on_request_only)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/map", tmp_root());
+	snprintf(path, sizeof path, "%s/map-colour", tmp_root());
 	make_file(path, "MC.\n", 4);
 	struct run r;
 	ctl(&r, "pages", "--color=always", "-f", path, NULL);
