@@ -300,6 +300,39 @@ Test(mmapctl, map_refusals_carry_the_servers_message)
 	free(stats);
 }
 
+Test(mmapctl, hints_name_the_option_or_the_range)
+{
+	const char *f = scratch_file("f", "abc", 3);
+	char empty[4200];
+	snprintf(empty, sizeof empty, "%s", scratch_file("empty", "", 0));
+	struct run r;
+	ctl(&r, "map", "anon", "length=99999999999999999999", NULL);
+	expect_fail(&r, 1, "mmapctl: map anon: Python int too large to convert to C ssize_t\n"
+		    "hint: length=99999999999999999999 is beyond the largest number a mapping "
+		    "takes, 9223372036854775807 (2^63-1)\n");
+	ctl(&r, "map", f, "offset=1", NULL);
+	expect_failf(&r, 1, "mmapctl: map %s: Invalid argument\n"
+		     "hint: offset= must be a multiple of the allocation granularity, %ld\n", f, PAGE);
+	ctl(&r, "map", f, "offset=-1", NULL);
+	expect_failf(&r, 1, "mmapctl: map %s: memory mapped offset must be positive\n"
+		     "hint: offset= must be 0 or more\n", f);
+	ctl(&r, "map", empty, NULL);
+	expect_failf(&r, 1, "mmapctl: map %s: cannot mmap an empty file\n"
+		     "hint: %s is empty: give it a size first (truncate -s 4K FILE), or map anon "
+		     "length=N\n", empty, empty);
+	const char *name = map_ok(&M, "%s", f);
+	ctl(&r, "seek", name, "0x8000000000000000", NULL);
+	expect_fail(&r, 1, "mmapctl: seek 0: Python int too large to convert to C ssize_t\n"
+		    "hint: 0x8000000000000000 is beyond the largest number a mapping takes, "
+		    "9223372036854775807 (2^63-1)\n");
+	ctl(&r, "madvise", name, "willneed", "1", NULL);
+	expect_failf(&r, 1, "mmapctl: madvise 0: Invalid argument\n"
+		     "hint: madvise's START must be a multiple of the page size, %ld\n", PAGE);
+	ctl(&r, "flush", name, "0", "100", NULL);
+	expect_fail(&r, 1, "mmapctl: flush 0: flush values out of range\n"
+		    "hint: 0 has 3 bytes: OFFSET+SIZE must be at most 3\n");
+}
+
 Test(mmapctl, close_unmaps_and_reports_unknown_names)
 {
 	const char *f = scratch_file("f", "abc", 3);
