@@ -167,7 +167,8 @@ static void global_help(void)
 	       "  -h, --help          show this help ('" PROG " help COMMAND' for a command's)\n"
 	       "  -V, --version       show the version\n\n"
 	       "Exit status: 0 on success; 1 when the server refuses a command (its message\n"
-	       "goes to stderr) or a file cannot be read; 2 for a usage error.\n");
+	       "goes to stderr, then a hint: line where one helps) or a file cannot be read;\n"
+	       "2 for a usage error.\n");
 }
 
 static void command_help(const struct command *c)
