@@ -53,6 +53,8 @@ static int column_index(const struct column_def *defs, size_t ndefs, const char 
 static int add_columns(const struct column_def *defs, size_t ndefs, const char *list,
 		       struct column_pick *pick)
 {
+	if (!*list)
+		return usage_error("-o: no columns given");
 	for (const char *p = list; *p;) {
 		size_t len = strcspn(p, ",");
 		int i = column_index(defs, ndefs, p, len);

@@ -712,6 +712,8 @@ Test(mmapctl, ls_output_columns_add_and_refuse)
 	expect_usage(&r, "-o needs a LIST of columns");
 	ctl(&r, "ls", "-o", "NAME,,SIZE", NULL);
 	expect_usage(&r, "-o: empty column name");
+	ctl(&r, "ls", "-o", "+", NULL);
+	expect_usage(&r, "-o: no columns given");
 }
 
 Test(mmapctl, ls_addr_is_the_range_smaps_shows)
