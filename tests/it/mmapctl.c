@@ -363,7 +363,8 @@ Test(mmapctl, names_follow_the_servers_length_limit)
 	expect_ok(&r, "");
 	cr_expect_not(exists(mp(&M, "maps/%s", longest)));
 	ctl(&r, "close", too_long, NULL);
-	snprintf(want, sizeof want, "mmapctl: invalid mapping name '%s'\n", too_long);
+	snprintf(want, sizeof want, "mmapctl: close %s: invalid mapping name '%s'\n", too_long,
+		 too_long);
 	expect_fail(&r, 1, want);
 }
 
