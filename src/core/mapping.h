@@ -17,21 +17,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/mapname.h"
 #include "core/memlock.h"
 #include "core/msg.h"
 #include "core/names.h"
 #include "core/source.h"
 
-#define MAPPING_NAME_MAX 64
-
 /* Bytes mapped, against a limit: all mappings together (max_bytes), or one
  * user's (user_max_bytes), whose budget then has the table's as parent:
  * taking from a budget takes from its parent too, or from neither. */
 struct budget {
-	_Atomic uint64_t used;
-	uint64_t limit;
-	struct budget *parent;	/* NULL: none */
-	const char *what;	/* the limit's name for messages; NULL: "max_bytes" */
+	_Atomic uint64_t used;	/* atomic: taken and given back without a lock */
+	uint64_t limit;		/* fixed at start */
+	struct budget *parent;	/* fixed; NULL: none */
+	const char *what;	/* fixed; the limit's name for messages; NULL: "max_bytes" */
 };
 
 int budget_take(struct budget *b, uint64_t n, struct msg *m);
@@ -57,20 +56,23 @@ struct map_request {
 
 void map_request_init(struct map_request *r);
 
+/* Shared by the threads that serve its files. Copies out of it take lock
+ * shared; whatever moves pos or changes the bytes or their address takes it
+ * alone. The table's lock, if needed, is taken first. */
 struct mapping {
 	pthread_rwlock_t lock;
-	atomic_uint refs;
+	atomic_uint refs;	/* atomic; the last unref frees */
 
-	/* Identity, fixed before the mapping is published. */
+	/* Identity: fixed by table_reserve, before the mapping is published. */
 	uint64_t id;
 	char name[MAPPING_NAME_MAX + 1];
-	uid_t uid;
+	uid_t uid;		/* the creator, fixed by `map` */
 	gid_t gid;
-	struct mapping *next_by_name, *next_by_id; /* the table's chains */
-	bool published;
+	struct mapping *next_by_name, *next_by_id; /* the table's lock */
+	bool published;		/* the table's lock */
 
-	/* Fixed once established. */
-	char *source;		/* as the kernel names it, or "anonymous" */
+	/* Fixed by mapping_establish, before the mapping is published. */
+	char *source;		/* as the kernel named it then, or "anonymous" */
 	int64_t offset;
 	int flags;		/* MAP_* without MAP_ANONYMOUS */
 	int prot;
@@ -82,13 +84,13 @@ struct mapping {
 	_Atomic uint64_t *locked_held;	/* flags=locked: where locked_charge is counted */
 	struct memlock_rights locked_rights;	/* its creator's, for growing it */
 
-	/* Under lock. */
-	char *data;		/* NULL while len is 0 */
-	size_t len;
-	size_t pos;
-	int fd;			/* backing file or memfd; -1 without one */
-	uint64_t locked_charge;	/* bytes of *locked_held that are this mapping's */
-	bool closed;
+	/* lock */
+	char *data;		/* lock; NULL while len is 0 */
+	size_t len;		/* lock */
+	size_t pos;		/* lock */
+	int fd;			/* lock; backing file or memfd; -1 without one */
+	uint64_t locked_charge;	/* lock; bytes of *locked_held that are this mapping's */
+	bool closed;		/* lock */
 };
 
 /* A snapshot of a mapping's attributes, taken under its lock. */

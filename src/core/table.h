@@ -23,29 +23,32 @@
  * user_max_bytes) and for their locked memory. Kept until the table goes. */
 struct user_account {
 	uid_t uid;			/* fixed */
-	size_t maps;			/* table lock: reserved or published */
+	size_t maps;			/* the table's lock: reserved or published */
 	struct budget bytes;		/* atomic; its parent is the table's budget */
 	_Atomic uint64_t locked;	/* atomic: bytes of flags=locked mappings */
-	struct user_account *next;	/* table lock */
+	struct user_account *next;	/* the table's lock */
 };
 
+/* Shared by every thread of the server. "lock" guards what says so;
+ * lookups take it shared, reserve, publish and drop alone. It is taken
+ * before a mapping's lock, never after. */
 struct table {
 	pthread_rwlock_t lock;
-	struct mapping **by_name, **by_id;
-	size_t buckets;		/* a power of two */
-	size_t count;		/* reserved or published */
-	size_t max_maps;
-	uint64_t next_id;
-	uint64_t *numbered;	/* bit k: the name "k" is taken */
-	size_t numbered_words;
-	size_t free_hint;	/* no number below this is free */
-	struct budget budget;
+	struct mapping **by_name, **by_id; /* lock: the hash chains */
+	size_t buckets;		/* lock; a power of two */
+	size_t count;		/* lock; reserved or published */
+	size_t max_maps;	/* fixed by table_init */
+	uint64_t next_id;	/* lock */
+	uint64_t *numbered;	/* lock; bit k: the name "k" is taken */
+	size_t numbered_words;	/* lock */
+	size_t free_hint;	/* lock; no number below this is free */
+	struct budget budget;	/* its own atomic; not under lock */
 	/* Per-user limits, set before use; the exempt uid (the server's own)
 	 * has no account and is bounded by the totals only. */
-	size_t user_max_maps;
-	uint64_t user_max_bytes;
-	uid_t exempt_uid;
-	struct user_account *accounts;	/* table lock */
+	size_t user_max_maps;		/* fixed by table_set_user_limits */
+	uint64_t user_max_bytes;	/* fixed by table_set_user_limits */
+	uid_t exempt_uid;		/* fixed by table_set_user_limits */
+	struct user_account *accounts;	/* lock */
 	_Atomic uint64_t locked;	/* atomic: the exempt uid's locked bytes */
 };
 
@@ -67,7 +70,9 @@ void table_set_user_limits(struct table *t, size_t maps, uint64_t bytes, uid_t e
 /* Flush and unmap every mapping, then free the table. */
 void table_destroy(struct table *t);
 
-bool name_is_valid(const char *name, size_t len);
+/* The name this module used to give mapname_valid; renames.sed makes the
+ * callers use mapname_valid, then this line goes. */
+#define name_is_valid mapname_valid
 
 int table_reserve(struct table *t, struct mapping *m, const char *name, size_t len,
 		  struct msg *msg);

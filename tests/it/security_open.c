@@ -24,14 +24,11 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
 #define NOBODY 65534
 #define ALICE 41201
 #define BOB 41202
 #define GROUP 41300
-
-static struct mnt M;
 
 /* Let other users reach the mount and the scratch dir (run-test.sh makes
  * the TMPDIR that holds both mode 0700). */
@@ -51,12 +48,8 @@ static void up(void)
 	open_up(&M);
 }
 
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(security_open, .init = up, .fini = down, .timeout = 60);
+/* mnt_down also checks that the server lived through the test and exits 0. */
+TestSuite(security_open, .init = up, .fini = mnt_down, .timeout = 60);
 
 /* ---- acting as another user ------------------------------------------- */
 
