@@ -135,7 +135,7 @@ static int run_map(const struct command_env *env, const struct tokens *t,
 	if (rc == 0) {
 		/* A user's bytes count against their own share and the total. */
 		struct user_account *a = table_account(env->table, m);
-		o.req.locked_held = a ? &a->locked : &env->table->locked;
+		o.req.locked_held = table_locked_counter(env->table, m->uid);
 		rc = mapping_establish(m, &o.req, a ? &a->bytes : &env->table->budget, msg);
 		if (rc == 0) {
 			table_publish(env->table, m);

@@ -230,6 +230,16 @@ struct user_account *table_account(struct table *t, const struct mapping *m)
 	return a;
 }
 
+_Atomic uint64_t *table_locked_counter(struct table *t, uid_t uid)
+{
+	if (uid == t->exempt_uid)
+		return &t->locked;
+	pthread_rwlock_wrlock(&t->lock);
+	struct user_account *a = find_account(t, uid, true);
+	pthread_rwlock_unlock(&t->lock);
+	return a ? &a->locked : NULL;
+}
+
 /* ---- entering and leaving --------------------------------------------- */
 
 static int choose_name(struct table *t, struct mapping *m, const char *name, size_t len,

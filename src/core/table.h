@@ -81,6 +81,10 @@ void table_publish(struct table *t, struct mapping *m);
  * bytes are the budget to establish it with, its locked counter the one
  * for flags=locked. Valid as long as the table. */
 struct user_account *table_account(struct table *t, const struct mapping *m);
+/* The counter of the bytes uid holds locked, for memlock_take() (core/
+ * memlock.h): their account's (made if need be), or the exempt uid's.
+ * NULL when an account cannot be made (ENOMEM). Valid as long as the table. */
+_Atomic uint64_t *table_locked_counter(struct table *t, uid_t uid);
 void table_drop(struct table *t, struct mapping *m);
 
 /* Published mappings only; the result carries a reference. */

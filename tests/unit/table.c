@@ -563,3 +563,19 @@ Test(per_user, a_users_budget_takes_from_the_total_too)
 	budget_give(&ub->bytes, 5000);
 	table_destroy(&t);
 }
+
+Test(per_user, one_locked_counter_per_user)
+{
+	struct table t;
+	cr_assert_eq(table_init(&t, 100, UINT64_MAX), 0);
+	table_set_user_limits(&t, 100, UINT64_MAX, 0);
+	struct msg msg = { "" };
+	_Atomic uint64_t *a = table_locked_counter(&t, 1000), *b = table_locked_counter(&t, 1001);
+	cr_assert(a && b && a != b);
+	cr_expect_eq(table_locked_counter(&t, 1000), a, "the same user, the same counter");
+	cr_expect_eq(table_locked_counter(&t, 0), &t.locked, "the exempt uid's own");
+	struct mapping *m = reserve_as(&t, 1000, &msg);
+	cr_assert_not_null(m);
+	cr_expect_eq(&table_account(&t, m)->locked, a, "a map counts where the user's lock does");
+	table_destroy(&t);
+}
