@@ -368,16 +368,29 @@ static void release_memory(struct mapping *m)
 	m->closed = true;
 }
 
+static int write_back(struct mapping *m, struct msg *msg)
+{
+	if (m->data && is_shared_writable(m) && msync(m->data, m->len, MS_SYNC) < 0)
+		return fail_errno(msg, errno);
+	return 0;
+}
+
+/* The write-back, which can take long (a large dirty file), runs under the
+ * shared lock, so reads, attributes and `stats` of this mapping go on
+ * meanwhile; under the exclusive lock it is redone only if bytes were
+ * written since. A failed write-back keeps the mapping rather than drop
+ * data the kernel could not write (unless forced, at shutdown). */
 int mapping_close(struct mapping *m, bool force, struct msg *msg)
 {
+	pthread_rwlock_rdlock(&m->lock);
+	uint64_t changes = m->changes;
+	int rc = m->closed ? fail(msg, ENXIO, CLOSED_MSG) : write_back(m, msg);
+	pthread_rwlock_unlock(&m->lock);
 	pthread_rwlock_wrlock(&m->lock);
-	int rc = 0;
-	if (m->closed) {
+	if (m->closed)
 		rc = fail(msg, ENXIO, CLOSED_MSG);
-	} else if (m->data && is_shared_writable(m) && msync(m->data, m->len, MS_SYNC) < 0) {
-		/* Keep the mapping rather than drop data the kernel could not write. */
-		rc = fail_errno(msg, errno);
-	}
+	else if (rc == 0 && m->changes != changes)
+		rc = write_back(m, msg);
 	if ((rc == 0 || force) && !m->closed)
 		release_memory(m);
 	pthread_rwlock_unlock(&m->lock);
@@ -668,6 +681,7 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 	size_t old_len = m->len;
 	int64_t base = m->anonymous ? 0 : m->offset;
 	struct stat st;
+	m->changes++;
 	/* What can be known to fail, before anything changes: the file's size,
 	 * and whether it can be resized at all (setting the size it has). */
 	if (m->fd >= 0 && (fstat(m->fd, &st) < 0 || ftruncate(m->fd, st.st_size) < 0))
@@ -798,8 +812,10 @@ ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg 
 
 /* Copy into mapped memory up to the first page that is gone: the count
  * written (short there), or -EIO when the first page is gone. */
-static ssize_t write_prefix(char *dst, const void *buf, size_t n, struct msg *msg)
+static ssize_t write_prefix(struct mapping *m, char *dst, const void *buf, size_t n,
+			    struct msg *msg)
 {
+	m->changes++;
 	ssize_t ok = readable_prefix(dst, n);
 	if (ok > 0 && guarded_write(dst, buf, (size_t)ok) < 0)
 		ok = -EIO;
@@ -820,11 +836,11 @@ static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, si
 		size_t have = off < m->len ? m->len - off : 0;
 		ssize_t ok = readable_prefix(have ? m->data + off : NULL, have);
 		if (ok < 0 || (size_t)ok < have)
-			return write_prefix(m->data + off, buf, have, msg);
+			return write_prefix(m, m->data + off, buf, have, msg);
 		if ((rc = resize_locked(m, (int64_t)(off + n), msg)) < 0)
 			return rc;
 	}
-	return write_prefix(m->data + off, buf, n, msg);
+	return write_prefix(m, m->data + off, buf, n, msg);
 }
 
 int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)
@@ -849,7 +865,7 @@ ssize_t mapping_stream_write(struct mapping *m, const void *buf, size_t n, struc
 	if (rc == 0 && (m->pos > m->len || m->len - m->pos < n))
 		rc = fail(msg, EFBIG, "data out of range");
 	if (rc == 0 && n > 0)
-		rc = write_prefix(m->data + m->pos, buf, n, msg);
+		rc = write_prefix(m, m->data + m->pos, buf, n, msg);
 	if (rc > 0)
 		m->pos += (size_t)rc;
 	pthread_rwlock_unlock(&m->lock);
@@ -980,6 +996,8 @@ int mapping_move(struct mapping *m, int64_t dest, int64_t src, int64_t count,
 	if (rc == 0 && (dest < 0 || src < 0 || count < 0 || len - dest < count ||
 			len - src < count))
 		rc = fail(msg, EINVAL, "source, destination, or count out of range");
+	if (rc == 0)
+		m->changes++;
 	/* Both ranges whole first, so that a refused move changes nothing. */
 	if (rc == 0 && count > 0 &&
 	    (readable_prefix(m->data + src, (size_t)count) != count ||

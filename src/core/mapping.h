@@ -75,6 +75,7 @@ struct mapping {
 	size_t pos;
 	int fd;			/* backing file or memfd; -1 without one */
 	bool closed;
+	uint64_t changes;	/* bumped (exclusive lock) by what writes bytes */
 };
 
 /* A snapshot of a mapping's attributes, taken under its lock. */
