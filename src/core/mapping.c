@@ -502,6 +502,9 @@ static void *map_fresh(struct mapping *m, size_t len)
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61)	/* a page of the file, or shared anonymous memory */
 #define PM_GUARD (1ull << 58)	/* a guard page (Linux 6.15+) */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102	/* Linux 6.13+; older headers lack it */
+#endif
 
 /* Whether page i of a private mapping holds bytes only memory has: a
  * copy-on-write copy (or, for anonymous memory, any page it touched). */
@@ -527,13 +530,11 @@ static int carry_pages(struct mapping *m, char *to, size_t n, struct msg *msg)
 		else if (pm < 0 && shared)
 			break;
 		size_t k = i + 1 < pages ? page : n - i * page;
-#ifdef MADV_GUARD_INSTALL
 		if (e & PM_GUARD) {
 			if (madvise(to + i * page, page, MADV_GUARD_INSTALL) < 0)
 				rc = fail_errno(msg, errno);
 			continue;
 		}
-#endif
 		if (!shared && private_copy(e) && guarded_read(to + i * page, m->data + i * page, k) < 0)
 			rc = fail(msg, EIO, GONE_MSG);
 	}

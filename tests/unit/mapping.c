@@ -1284,6 +1284,25 @@ Test(fault, reads_running_into_a_vanished_page_are_short)
 	mapping_unref(m);
 }
 
+/* A move whose source or destination runs into a vanished page is refused
+ * before it changes a byte (a memmove that faults half way would not be). */
+Test(fault, move_that_would_fault_changes_nothing)
+{
+	struct mapping *m = truncated_under();
+	size_t p = (size_t)page();
+	struct msg msg = { "" };
+	char *before = slice(m, 0, p, NULL);
+	expect_error(mapping_move(m, (int64_t)p - 1000, 0, 2000, &msg), EIO, msg,
+		     "the mapping's memory is gone (was its file truncated?)");
+	expect_error(mapping_move(m, 0, (int64_t)p - 1000, 2000, &msg), EIO, msg,
+		     "the mapping's memory is gone (was its file truncated?)");
+	char *after = slice(m, 0, p, NULL);
+	cr_expect(memcmp(before, after, p) == 0, "page 0 is unchanged");
+	free(before);
+	free(after);
+	mapping_unref(m);
+}
+
 /* Writes too (SPEC, Faults): short before the vanished page, and a write
  * that would grow the mapping grows nothing when it is short. */
 Test(fault, writes_running_into_a_vanished_page_are_short)

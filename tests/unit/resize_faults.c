@@ -160,6 +160,11 @@ static struct mapping *make(const struct setup *s, const char **path)
 		*path = NULL;
 	}
 	struct mapping *m = must_map(&r);
+	/* A page right after it, so that mremap cannot grow it in place and
+	 * must move it (a refused resize must then still know where it is). */
+	void *after = mmap(m->data + m->len, p, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			   MAP_FIXED_NOREPLACE, -1, 0);
+	(void)after;
 	cr_assert_eq(mapping_write_at(m, p + 7, "PRIVATE", 7, false, NULL), 7);
 	if (s->split)
 		cr_assert_eq(mapping_madvise(m, MADV_RANDOM, &(int64_t){ 0 },
@@ -240,6 +245,11 @@ Test(resize_faults, shared_file_grow_split)
 Test(resize_faults, shared_file_grow_within_a_longer_file)
 {
 	every_failure(&(struct setup){ MAP_SHARED, false, true, 8, 2 }, 4);
+}
+
+Test(resize_faults, shared_file_grow_within_a_longer_file_unsplit)
+{
+	every_failure(&(struct setup){ MAP_SHARED, false, false, 8, 2 }, 4);
 }
 
 Test(resize_faults, shared_file_shrink)

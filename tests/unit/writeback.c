@@ -23,6 +23,8 @@ struct msync_call {
 
 static struct msync_call calls[MAX_CALLS];
 static int n_calls;
+/* When set, the first msync counts as a write made meanwhile. */
+static struct mapping *written_during;
 
 int __wrap_msync(void *addr, size_t len, int flags);
 int __real_msync(void *addr, size_t len, int flags);
@@ -32,6 +34,10 @@ int __wrap_msync(void *addr, size_t len, int flags)
 	if (n_calls < MAX_CALLS)
 		calls[n_calls] = (struct msync_call){ addr, len, flags };
 	n_calls++;
+	if (written_during) {
+		written_during->changes++;
+		written_during = NULL;
+	}
 	return __real_msync(addr, len, flags);
 }
 
@@ -185,4 +191,18 @@ Test(writeback, shutdown_syncs_each_shared_writable_mapping_once)
 	cr_expect_eq(n_calls, 2, "one msync per shared writable mapping, got %d", n_calls);
 	for (int i = 0; i < 2; i++)
 		cr_expect_eq(syncs_of(want[i].addr, want[i].len), 1, "mapping w%d", i + 1);
+}
+
+/* close writes back under the shared lock (reads go on meanwhile); bytes
+ * written in that time must be written back too, under the exclusive one. */
+Test(writeback, close_writes_back_what_was_written_during_it)
+{
+	struct mapping *m = map_as(NULL, 0);
+	void *data = m->data;
+	size_t len = m->len;
+	reset();
+	written_during = m;
+	cr_expect_eq(mapping_close(m, false, NULL), 0);
+	cr_expect_eq(syncs_of(data, len), 2, "written meanwhile: synced again, got %d", n_calls);
+	mapping_unref(m);
 }
