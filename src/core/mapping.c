@@ -23,6 +23,10 @@
 #define PR_SET_VMA_ANON_NAME 0
 #endif
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102	/* Linux 6.13+; older headers lack it */
+#endif
+
 static const char CLOSED_MSG[] = "mmap closed or invalid";
 static const char GONE_MSG[] = "the mapping's memory is gone (was its file truncated?)";
 
@@ -502,9 +506,6 @@ static void *map_fresh(struct mapping *m, size_t len)
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61)	/* a page of the file, or shared anonymous memory */
 #define PM_GUARD (1ull << 58)	/* a guard page (Linux 6.15+) */
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102	/* Linux 6.13+; older headers lack it */
-#endif
 
 /* Whether page i of a private mapping holds bytes only memory has: a
  * copy-on-write copy (or, for anonymous memory, any page it touched). */
@@ -744,16 +745,38 @@ static size_t clamp_count(size_t len, uint64_t off, size_t n)
 	return n < len - off ? n : (size_t)(len - off);
 }
 
+/* Whether [p, p+n) of m may hold a page that faults: past the end of the
+ * backing file (truncated under us), a guard page, or a file that cannot
+ * be asked (trackfd=no). Private anonymous memory never vanishes. One fstat
+ * is far cheaper than probing every page of a large read (a TLB miss per
+ * page, a fifth of the cost of reading it), so only such ranges are probed. */
+static bool may_fault(const struct mapping *m, const char *p, size_t n)
+{
+	if (m->guarded)
+		return true;
+	if (m->fd < 0)
+		return !m->anonymous;
+	struct stat st;
+	if (fstat(m->fd, &st) < 0)
+		return true;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	int64_t base = m->anonymous ? 0 : m->offset;
+	uint64_t have = st.st_size > base ? ((uint64_t)(st.st_size - base) + page - 1) / page * page : 0;
+	uint64_t end = (uint64_t)(p - m->data) + n;
+	return end > have;
+}
+
 /* The bytes at p that can be handed out now: n, or the ones before the
  * first page that is gone (a read is short there, as the SPEC's Faults
- * says); -EIO when the very first page is gone. The probe also faults the
- * pages in, which the copy would do anyway, so a read of good pages costs
- * no more. Memory is only checked here, not locked: a page that vanishes
- * after the probe still fails the copy that follows (EIO). */
-static ssize_t readable_prefix(const char *p, size_t n)
+ * says); -EIO when the very first page is gone. Memory is only checked
+ * here, not locked: a page that vanishes after the check still fails the
+ * copy that follows (EIO). */
+static ssize_t readable_prefix(const struct mapping *m, const char *p, size_t n)
 {
-	size_t ok = n ? guard_probe(p, n) : 0;
-	return n && !ok ? -EIO : (ssize_t)ok;
+	if (n == 0 || !may_fault(m, p, n))
+		return (ssize_t)n;
+	size_t ok = guard_probe(p, n);
+	return !ok ? -EIO : (ssize_t)ok;
 }
 
 int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, void *ctx)
@@ -763,7 +786,7 @@ int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, v
 	ssize_t ok = 0;
 	if (rc == 0) {
 		n = clamp_count(m->len, off, n);
-		ok = readable_prefix(n ? m->data + off : NULL, n);
+		ok = readable_prefix(m, n ? m->data + off : NULL, n);
 		rc = ok < 0 ? (int)ok : sink(ctx, ok ? m->data + off : NULL, (size_t)ok);
 	}
 	pthread_rwlock_unlock(&m->lock);
@@ -817,7 +840,7 @@ static ssize_t write_prefix(struct mapping *m, char *dst, const void *buf, size_
 			    struct msg *msg)
 {
 	m->changes++;
-	ssize_t ok = readable_prefix(dst, n);
+	ssize_t ok = readable_prefix(m, dst, n);
 	if (ok > 0 && guarded_write(dst, buf, (size_t)ok) < 0)
 		ok = -EIO;
 	return ok < 0 ? fail(msg, EIO, GONE_MSG) : ok;
@@ -835,7 +858,7 @@ static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, si
 		/* A vanished page in the part that exists makes the write short
 		 * there, without growing the mapping: check before resizing. */
 		size_t have = off < m->len ? m->len - off : 0;
-		ssize_t ok = readable_prefix(have ? m->data + off : NULL, have);
+		ssize_t ok = readable_prefix(m, have ? m->data + off : NULL, have);
 		if (ok < 0 || (size_t)ok < have)
 			return write_prefix(m, m->data + off, buf, have, msg);
 		if ((rc = resize_locked(m, (int64_t)(off + n), msg)) < 0)
@@ -850,7 +873,7 @@ int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)
 	int rc = check_readable(m, NULL);
 	if (rc == 0) {
 		n = clamp_count(m->len, m->pos, n);
-		ssize_t ok = readable_prefix(n ? m->data + m->pos : NULL, n);
+		ssize_t ok = readable_prefix(m, n ? m->data + m->pos : NULL, n);
 		rc = ok < 0 ? (int)ok : sink(ctx, ok ? m->data + m->pos : NULL, (size_t)ok);
 		if (rc == 0)
 			m->pos += (size_t)ok;
@@ -893,7 +916,7 @@ int mapping_readline(struct mapping *m, size_t max, byte_sink sink, void *ctx)
 		size_t remaining = m->pos < m->len ? m->len - m->pos : 0;
 		const char *p = remaining ? m->data + m->pos : NULL;
 		/* A line that runs into a vanished page ends short before it. */
-		ssize_t ok = readable_prefix(p, remaining);
+		ssize_t ok = readable_prefix(m, p, remaining);
 		struct chr_search s = { p, ok > 0 ? (size_t)ok : 0, NULL };
 		if (ok < 0)
 			rc = (int)ok;
@@ -981,6 +1004,8 @@ int mapping_madvise(struct mapping *m, int advice, const int64_t *start_arg,
 			length = len - start;
 		if (madvise(m->data + start, (size_t)length, advice) < 0)
 			rc = fail_errno(msg, errno);
+		else if (advice == MADV_GUARD_INSTALL)
+			m->guarded = true; /* under the exclusive lock: not advice_keeps_bytes */
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
@@ -1001,8 +1026,8 @@ int mapping_move(struct mapping *m, int64_t dest, int64_t src, int64_t count,
 		m->changes++;
 	/* Both ranges whole first, so that a refused move changes nothing. */
 	if (rc == 0 && count > 0 &&
-	    (readable_prefix(m->data + src, (size_t)count) != count ||
-	     readable_prefix(m->data + dest, (size_t)count) != count ||
+	    (readable_prefix(m, m->data + src, (size_t)count) != count ||
+	     readable_prefix(m, m->data + dest, (size_t)count) != count ||
 	     guarded_memmove(m->data + dest, m->data + src, (size_t)count) < 0))
 		rc = fail(msg, EIO, GONE_MSG);
 	pthread_rwlock_unlock(&m->lock);

@@ -76,6 +76,7 @@ struct mapping {
 	int fd;			/* backing file or memfd; -1 without one */
 	bool closed;
 	uint64_t changes;	/* bumped (exclusive lock) by what writes bytes */
+	bool guarded;		/* has had guard pages (set under the exclusive lock) */
 };
 
 /* A snapshot of a mapping's attributes, taken under its lock. */
