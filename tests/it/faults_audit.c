@@ -562,25 +562,26 @@ Test(audit, dontneed_never_tears_a_concurrent_read)
 
 /* ---- write-back, as the kernel sees it -------------------------------- */
 
-/* The server's address of maps/NAME/data's first page, from its smaps. */
-static uintptr_t mapping_address(const char *name)
+/* Whether the page cache page of path at off is dirty (KPF_DIRTY, bit 4 of
+ * /proc/kpageflags), looked up through a mapping of our own: the page
+ * cache page is the same one the server's mapping holds. -1 if unknown. */
+static int file_page_dirty(const char *path, off_t off)
 {
-	char buf[256] = "";
-	ssize_t k = read_timed(mp(&M, "maps/%s/smaps", name), buf, sizeof buf - 1);
-	cr_assert_gt(k, 0, "read smaps");
-	return (uintptr_t)strtoull(buf, NULL, 16);
-}
-
-/* Whether the page at addr in the server is dirty (KPF_DIRTY, bit 4). */
-static int page_dirty(uintptr_t addr)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/pagemap", (int)M.pid);
-	int pm = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	char *view = mmap(NULL, (size_t)PAGE, PROT_READ, MAP_SHARED, fd, off);
+	close(fd);
+	if (view == MAP_FAILED)
+		return -1;
+	(void)*(volatile char *)view; /* map it here, to learn its frame */
 	uint64_t e = 0, flags = 0;
-	bool ok = pm >= 0 && pread(pm, &e, 8, (off_t)(addr / (uintptr_t)PAGE * 8)) == 8;
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	bool ok = pm >= 0 &&
+		  pread(pm, &e, 8, (off_t)((uintptr_t)view / (uintptr_t)PAGE * 8)) == 8;
 	if (pm >= 0)
 		close(pm);
+	munmap(view, (size_t)PAGE);
 	uint64_t pfn = e & ((1ull << 55) - 1);
 	if (!ok || !(e >> 63) || pfn == 0)
 		return -1;
@@ -591,7 +592,7 @@ static int page_dirty(uintptr_t addr)
 	return ok ? (int)((flags >> 4) & 1) : -1;
 }
 
-Test(audit, flush_writes_a_dirty_page_back)
+static void need_write_back(void)
 {
 	if (geteuid() != 0)
 		cr_skip_test("page frame numbers need root");
@@ -599,38 +600,56 @@ Test(audit, flush_writes_a_dirty_page_back)
 	cr_assert_eq(statfs(M.scratch, &fs), 0);
 	if (fs.f_type == 0x01021994 /* tmpfs */)
 		cr_skip_test("the scratch directory is on tmpfs: its pages are never written back");
+}
+
+/* A file of 4 pages, mapped as NAME, with page 1 written through data. */
+static const char *dirty_mapping(const char *name)
+{
+	static char src[4200];
 	char *buf = calloc(1, 4 * (size_t)PAGE);
-	const char *src = sp(&M, "wb");
+	snprintf(src, sizeof src, "%s", sp(&M, "wb-%s", name));
 	make_file(src, buf, 4 * (size_t)PAGE);
 	free(buf);
-	map_ok(&M, "%s name=wb", src);
-	cr_assert_eq(pwrite_timed(mp(&M, "maps/wb/data"), "dirty", 5, PAGE), 5);
-	uintptr_t page1 = mapping_address("wb") + (uintptr_t)PAGE;
-	cr_expect_eq(page_dirty(page1), 1, "the written page is dirty before flush");
-	cr_expect_eq(mcmd("wb", "flush"), 0);
-	cr_expect_eq(page_dirty(page1), 0, "and clean after it");
-	/* close writes back too. */
-	cr_assert_eq(pwrite_timed(mp(&M, "maps/wb/data"), "again", 5, PAGE), 5);
-	cr_expect_eq(page_dirty(page1), 1, "dirty again");
-	char out[128];
-	map_ok(&M, "anon length=4096 name=keep"); /* keeps the server's page tables busy */
+	/* Written out before it is mapped, so only the server's write dirties it. */
 	int fd = open(src, O_RDONLY);
-	cr_assert_geq(fd, 0);
-	char *view = mmap(NULL, 4 * (size_t)PAGE, PROT_READ, MAP_SHARED, fd, 0);
-	cr_assert_neq(view, MAP_FAILED);
-	cr_expect_eq(root_cmd(&M, "close wb", out, sizeof out), 0);
-	/* The page is now only in our view of the file: look it up there. */
-	(void)*(volatile char *)(view + PAGE);
-	char self[64];
-	snprintf(self, sizeof self, "/proc/self/pagemap");
-	int pm = open(self, O_RDONLY);
-	uint64_t e = 0, flags = 0;
-	cr_assert(pm >= 0 && pread(pm, &e, 8, (off_t)((uintptr_t)(view + PAGE) / (uintptr_t)PAGE * 8)) == 8);
-	close(pm);
-	int kf = open("/proc/kpageflags", O_RDONLY);
-	cr_assert(kf >= 0 && pread(kf, &flags, 8, (off_t)((e & ((1ull << 55) - 1)) * 8)) == 8);
-	close(kf);
-	cr_expect_eq((flags >> 4) & 1, 0, "close wrote the page back");
-	munmap(view, 4 * (size_t)PAGE);
+	cr_assert(fd >= 0 && fsync(fd) == 0);
 	close(fd);
+	map_ok(&M, "%s name=%s", src, name);
+	cr_assert_eq(pwrite_timed(mp(&M, "maps/%s/data", name), "dirty", 5, PAGE), 5);
+	cr_expect_eq(file_page_dirty(src, PAGE), 1, "%s: the written page is dirty", name);
+	return src;
+}
+
+/* issue 14.1: write-back happened, not just "the bytes are visible". */
+Test(audit, flush_close_and_rmdir_write_a_dirty_page_back)
+{
+	need_write_back();
+	const char *src = dirty_mapping("f");
+	cr_expect_eq(mcmd("f", "flush"), 0);
+	cr_expect_eq(file_page_dirty(src, PAGE), 0, "clean after flush");
+	cr_assert_eq(pwrite_timed(mp(&M, "maps/f/data"), "again", 5, PAGE), 5);
+	cr_expect_eq(file_page_dirty(src, PAGE), 1, "dirty again");
+	int fd = open(mp(&M, "maps/f/data"), O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_expect_eq(fsync(fd), 0);
+	close(fd);
+	cr_expect_eq(file_page_dirty(src, PAGE), 0, "clean after fsync of data");
+
+	src = dirty_mapping("c");
+	char out[128];
+	cr_expect_eq(root_cmd(&M, "close c", out, sizeof out), 0);
+	cr_expect_eq(file_page_dirty(src, PAGE), 0, "clean after close");
+
+	src = dirty_mapping("r");
+	cr_expect_eq(rmdir(mp(&M, "maps/r")), 0);
+	cr_expect_eq(file_page_dirty(src, PAGE), 0, "clean after rmdir");
+}
+
+Test(audit, shutdown_writes_a_dirty_page_back)
+{
+	need_write_back();
+	char src[4200];
+	snprintf(src, sizeof src, "%s", dirty_mapping("s"));
+	cr_expect_eq(mnt_kill(&M, SIGTERM), 0, "SIGTERM: exit 0");
+	cr_expect_eq(file_page_dirty(src, PAGE), 0, "clean after shutdown");
 }
