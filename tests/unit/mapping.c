@@ -1446,3 +1446,59 @@ Test(threads, copies_never_see_a_write_half_done_private_anonymous)
 {
 	race(map_anon(CHUNK, MAP_PRIVATE));
 }
+
+/* ---- user numbers at the limits of int64 (issue 9.15) ------------------ */
+
+/* Every sum of user numbers is checked before it is made: run under UBSan
+ * (./configure --enable-sanitizers), a signed overflow would abort. */
+static const int64_t EXTREMES[] = { INT64_MIN, INT64_MIN + 1, -4096, -1, 0, 1, 4096,
+				    INT64_MAX - 1, INT64_MAX };
+#define N_EXTREMES (sizeof EXTREMES / sizeof EXTREMES[0])
+
+Test(madvise, extreme_values_never_overflow)
+{
+	struct mapping *m = two_pages(ACCESS_DEFAULT);
+	for (size_t i = 0; i < N_EXTREMES; i++) {
+		for (size_t j = 0; j < N_EXTREMES; j++) {
+			int rc = mapping_madvise(m, MADV_NORMAL, &EXTREMES[i], &EXTREMES[j], NULL);
+			/* CPython: "madvise length too large" when start + length overflows. */
+			bool ok = EXTREMES[i] >= 0 && EXTREMES[i] < 2 * page() && EXTREMES[j] >= 0 &&
+				  EXTREMES[i] % page() == 0 && INT64_MAX - EXTREMES[i] >= EXTREMES[j];
+			cr_expect_eq(rc == 0, ok, "madvise normal %lld %lld: %d", (long long)EXTREMES[i],
+				     (long long)EXTREMES[j], rc);
+		}
+	}
+	mapping_unref(m);
+}
+
+Test(move, extreme_values_never_overflow)
+{
+	struct mapping *m = two_pages(ACCESS_DEFAULT);
+	int64_t len = 2 * page();
+	for (size_t i = 0; i < N_EXTREMES; i++)
+		for (size_t j = 0; j < N_EXTREMES; j++)
+			for (size_t k = 0; k < N_EXTREMES; k++) {
+				int64_t d = EXTREMES[i], s = EXTREMES[j], c = EXTREMES[k];
+				bool ok = d >= 0 && s >= 0 && c >= 0 && d <= len && s <= len &&
+					  c <= len - d && c <= len - s;
+				cr_expect_eq(mapping_move(m, d, s, c, NULL) == 0, ok,
+					     "move %lld %lld %lld", (long long)d, (long long)s,
+					     (long long)c);
+			}
+	mapping_unref(m);
+}
+
+Test(find, extreme_values_never_overflow)
+{
+	struct mapping *m = two_pages(ACCESS_DEFAULT);
+	for (size_t i = 0; i < N_EXTREMES; i++)
+		for (size_t j = 0; j < N_EXTREMES; j++) {
+			int64_t at = -2;
+			cr_expect_eq(mapping_find(m, "zz", 2, &EXTREMES[i], &EXTREMES[j], i % 2, &at,
+						  NULL), 0);
+			cr_expect_eq(at, -1, "no 'zz' in the abc file");
+			cr_expect_eq(mapping_find(m, "", 0, &EXTREMES[i], &EXTREMES[j], false, &at, NULL), 0);
+			cr_expect(at >= -1 && at <= 2 * page());
+		}
+	mapping_unref(m);
+}
