@@ -11,7 +11,7 @@
  *   - write-back really happens: a page written through `data` is dirty in
  *     the kernel (/proc/kpageflags) before `flush` and clean after.
  *
- * Every operation through the mount is time-limited (harness_extra.h), so
+ * Every operation through the mount is time-limited (lib/harness.h), so
  * a regression fails instead of hanging. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -34,35 +34,19 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
-static struct mnt M;
 static long PAGE;
-static char server_err[4096];
-static int saved_stderr = -1;
 
-/* The server inherits stderr: send it to a file, to see what it prints. */
+/* The server's stderr is kept in a file, to see what it prints. */
 static void up(void)
 {
 	PAGE = sysconf(_SC_PAGESIZE);
-	snprintf(server_err, sizeof server_err, "%s/mmapfs-audit-err.XXXXXX",
-		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	int fd = mkstemp(server_err);
-	cr_assert_geq(fd, 0);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-	mnt_start(&M, NULL);
+	mnt_start_logged(&M, NULL);
 }
 
 static void down(void)
 {
-	mnt_stop(&M);
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-	}
-	unlink(server_err);
+	mnt_down();
 }
 
 TestSuite(audit, .init = up, .fini = down, .timeout = 120);
@@ -78,9 +62,10 @@ static void pattern(char *buf, size_t n, unsigned seed)
 static void expect_no_server_noise(void)
 {
 	size_t n = 0;
-	char *err = slurp(server_err, &n);
-	cr_expect(err && !strstr(err, "writing device"),
-		  "the server printed to stderr: %s", err ? err : "(unreadable)");
+	const char *log = mnt_stderr(&M);
+	cr_assert_not_null(log, "the server's stderr is kept");
+	char *err = read_all(log, &n);
+	cr_expect(!err || !strstr(err, "writing device"), "the server printed to stderr: %s", err);
 	free(err);
 }
 
