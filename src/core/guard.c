@@ -1,31 +1,48 @@
 /* guard.c - per-thread recovery from SIGBUS/SIGSEGV while copying.
  *
- * Each thread that enters guarded_call() publishes a jump buffer in a
- * thread-local slot; the handler jumps back to it. A fault outside any
- * guarded call is a real bug: the handler restores the default action and
- * returns, so the faulting instruction kills the process as usual.
- * SA_NODEFER keeps the signal unblocked after the jump, so sigsetjmp need
- * not save the mask (which would cost a syscall on every copy). */
+ * Each thread that enters guarded_call() publishes a jump buffer and the
+ * guarded range in thread-local slots; the handler jumps back only for a
+ * fault the kernel raised (si_code > 0: not a kill(2) of the signal) on an
+ * address in that range. Any other fault is a real bug: the handler
+ * restores the default action and returns, so the faulting instruction
+ * kills the process as usual. SA_NODEFER keeps the signal unblocked after
+ * the jump, so sigsetjmp need not save the mask (which would cost a
+ * syscall on every copy). */
 #include "config.h"
 #include "core/guard.h"
 
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
+/* Thread-local, so no lock: only the owning thread and its signal handler
+ * touch them. */
 static _Thread_local sigjmp_buf *volatile active_jump;
+static _Thread_local volatile uintptr_t guarded_lo, guarded_hi;
+
+static bool fault_is_guarded(const siginfo_t *info)
+{
+	uintptr_t a = (uintptr_t)info->si_addr;
+	return info->si_code > 0 && a >= guarded_lo && a < guarded_hi;
+}
 
 static void on_fault(int sig, siginfo_t *info, void *uctx)
 {
-	(void)info;
 	(void)uctx;
 	sigjmp_buf *env = active_jump;
-	if (env) {
+	if (env && fault_is_guarded(info)) {
 		active_jump = NULL;
 		siglongjmp(*env, 1);
 	}
+	/* A fault re-runs its instruction and dies of it; a signal that was
+	 * sent would not come again, so it is sent again. */
 	signal(sig, SIG_DFL);
+	if (info->si_code <= 0)
+		raise(sig);
 }
 
 int guard_init(void)
@@ -40,13 +57,15 @@ int guard_init(void)
 	return 0;
 }
 
-int guarded_call(void (*fn)(void *ctx), void *ctx)
+int guarded_call(const void *base, size_t len, void (*fn)(void *ctx), void *ctx)
 {
 	sigjmp_buf env;
 	if (sigsetjmp(env, 0)) {
 		active_jump = NULL;
 		return -EIO;
 	}
+	guarded_lo = (uintptr_t)base;
+	guarded_hi = (uintptr_t)base + len;
 	active_jump = &env;
 	fn(ctx);
 	active_jump = NULL;
@@ -72,14 +91,48 @@ static void do_memmove(void *p)
 }
 
 /* An empty copy touches nothing (and memcpy may not be given NULL). */
-int guarded_memcpy(void *dst, const void *src, size_t n)
+int guarded_read(void *dst, const void *mapped, size_t n)
 {
-	struct copy_args a = { dst, src, n };
-	return n ? guarded_call(do_memcpy, &a) : 0;
+	struct copy_args a = { dst, mapped, n };
+	return n ? guarded_call(mapped, n, do_memcpy, &a) : 0;
+}
+
+int guarded_write(void *mapped, const void *src, size_t n)
+{
+	struct copy_args a = { mapped, src, n };
+	return n ? guarded_call(mapped, n, do_memcpy, &a) : 0;
 }
 
 int guarded_memmove(void *dst, const void *src, size_t n)
 {
 	struct copy_args a = { dst, src, n };
-	return n ? guarded_call(do_memmove, &a) : 0;
+	const char *lo = (const char *)(dst < src ? dst : src);
+	const char *hi = (const char *)(dst < src ? src : dst) + n;
+	return n ? guarded_call(lo, (size_t)(hi - lo), do_memmove, &a) : 0;
+}
+
+struct probe {
+	const volatile char *p;
+	size_t n;
+	volatile size_t ok;	/* bytes known readable; survives the jump */
+};
+
+static void do_probe(void *ctx)
+{
+	struct probe *pr = ctx;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < pr->n;) {
+		(void)pr->p[i];
+		size_t next = (size_t)(((uintptr_t)(pr->p + i) / page + 1) * page - (uintptr_t)pr->p);
+		i = next < pr->n ? next : pr->n;
+		pr->ok = i;
+	}
+}
+
+size_t guard_probe(const void *p, size_t n)
+{
+	struct probe pr = { p, n, 0 };
+	if (n)
+		(void)guarded_call(p, n, do_probe, &pr);
+	return pr.ok;
 }

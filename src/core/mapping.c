@@ -25,7 +25,12 @@
 #define PR_SET_VMA_ANON_NAME 0
 #endif
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102	/* Linux 6.13+; older headers lack it */
+#endif
+
 static const char CLOSED_MSG[] = "mmap closed or invalid";
+static const char GONE_MSG[] = "the mapping's memory is gone (was its file truncated?)";
 
 /* ---- byte budget ------------------------------------------------------ */
 
@@ -438,16 +443,29 @@ static void release_memory(struct mapping *m)
 	m->closed = true;
 }
 
+static int write_back(struct mapping *m, struct msg *msg)
+{
+	if (m->data && is_shared_writable(m) && msync(m->data, m->len, MS_SYNC) < 0)
+		return fail_errno(msg, errno);
+	return 0;
+}
+
+/* The write-back, which can take long (a large dirty file), runs under the
+ * shared lock, so reads, attributes and `stats` of this mapping go on
+ * meanwhile; under the exclusive lock it is redone only if bytes were
+ * written since. A failed write-back keeps the mapping rather than drop
+ * data the kernel could not write (unless forced, at shutdown). */
 int mapping_close(struct mapping *m, bool force, struct msg *msg)
 {
+	pthread_rwlock_rdlock(&m->lock);
+	uint64_t changes = m->changes;
+	int rc = m->closed ? fail(msg, ENXIO, CLOSED_MSG) : write_back(m, msg);
+	pthread_rwlock_unlock(&m->lock);
 	pthread_rwlock_wrlock(&m->lock);
-	int rc = 0;
-	if (m->closed) {
+	if (m->closed)
 		rc = fail(msg, ENXIO, CLOSED_MSG);
-	} else if (m->data && is_shared_writable(m) && msync(m->data, m->len, MS_SYNC) < 0) {
-		/* Keep the mapping rather than drop data the kernel could not write. */
-		rc = fail_errno(msg, errno);
-	}
+	else if (rc == 0 && m->changes != changes)
+		rc = write_back(m, msg);
 	if ((rc == 0 || force) && !m->closed)
 		release_memory(m);
 	pthread_rwlock_unlock(&m->lock);
@@ -527,7 +545,12 @@ int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg)
 
 /* ---- resize ----------------------------------------------------------- */
 
-static int truncate_backing(struct mapping *m, int64_t size, struct msg *msg)
+/* The rule of every resize: each step that can fail comes before the first
+ * that destroys anything, and an undo never destroys bytes. So the file is
+ * only ever shrunk once the mapping at its new length exists, and a failed
+ * step after that puts back what it can without losing a byte. */
+
+static int set_file_size(struct mapping *m, int64_t size, struct msg *msg)
 {
 	return ftruncate(m->fd, size) < 0 ? fail_errno(msg, errno) : 0;
 }
@@ -544,22 +567,77 @@ static int reserve_blocks(struct mapping *m, int64_t from, int64_t to, struct ms
 	return 0;
 }
 
-static int remap(struct mapping *m, size_t new_len, struct msg *msg)
+static void *map_fresh(struct mapping *m, size_t len)
 {
-	void *p;
-	if (new_len == 0) {
-		munmap(m->data, m->len);
-		p = NULL;
-	} else if (!m->data) {
-		int anon = m->fd < 0 ? MAP_ANONYMOUS : 0;
-		p = mmap(NULL, new_len, m->prot, m->flags | anon, m->fd,
-			 m->anonymous ? 0 : m->offset);
-	} else {
-		p = mremap(m->data, m->len, new_len, MREMAP_MAYMOVE);
+	int anon = m->fd < 0 ? MAP_ANONYMOUS : 0;
+	return mmap(NULL, len, m->prot, m->flags | anon, m->fd, m->anonymous ? 0 : m->offset);
+}
+
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_FILE (1ull << 61)	/* a page of the file, or shared anonymous memory */
+#define PM_GUARD (1ull << 58)	/* a guard page (Linux 6.15+) */
+
+/* Whether page i of a private mapping holds bytes only memory has: a
+ * copy-on-write copy (or, for anonymous memory, any page it touched). */
+static bool private_copy(uint64_t e)
+{
+	return (e & PM_SWAPPED) || ((e & PM_PRESENT) && !(e & PM_FILE));
+}
+
+/* Give a fresh mapping `to` what the old one holds beyond its file: the
+ * private copies of a private mapping (all its pages where the page map
+ * cannot be read) and the guard pages. Reads the old pages, writes none. */
+static int carry_pages(struct mapping *m, char *to, size_t n, struct msg *msg)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (n + page - 1) / page;
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	bool shared = is_shared(m->flags);
+	int rc = 0;
+	for (size_t i = 0; i < pages && rc == 0; i++) {
+		uint64_t e = PM_PRESENT; /* unknown: copy it */
+		off_t at = (off_t)(((uintptr_t)m->data / page + i) * sizeof e);
+		if (pm >= 0 && pread(pm, &e, sizeof e, at) != (ssize_t)sizeof e)
+			e = PM_PRESENT;
+		else if (pm < 0 && shared)
+			break;
+		size_t k = i + 1 < pages ? page : n - i * page;
+		if (e & PM_GUARD) {
+			if (madvise(to + i * page, page, MADV_GUARD_INSTALL) < 0)
+				rc = fail_errno(msg, errno);
+			continue;
+		}
+		if (!shared && private_copy(e) && guarded_read(to + i * page, m->data + i * page, k) < 0)
+			rc = fail(msg, EIO, GONE_MSG);
+	}
+	if (pm >= 0)
+		close(pm);
+	return rc;
+}
+
+/* The mapping at a larger length, in *out; the old one is untouched unless
+ * mremap moved it there in one step (*fresh false). Where mremap refuses
+ * (EFAULT: advice split the range into several VMAs), a fresh mapping of
+ * the new length: for a shared mapping that is just the file again; a
+ * private one also gets its private copies (*fresh true: the caller unmaps
+ * the old one once nothing else can fail). */
+static int map_larger(struct mapping *m, size_t new_len, void **out, bool *fresh,
+		      struct msg *msg)
+{
+	*fresh = !m->data;
+	void *p = m->data ? mremap(m->data, m->len, new_len, MREMAP_MAYMOVE) : map_fresh(m, new_len);
+	if (p == MAP_FAILED && m->data && errno == EFAULT) {
+		*fresh = true;
+		p = map_fresh(m, new_len);
+		int rc = p == MAP_FAILED ? 0 : carry_pages(m, p, m->len, msg);
+		if (rc < 0) {
+			munmap(p, new_len);
+			return rc;
+		}
 	}
 	if (p == MAP_FAILED)
 		return fail_errno(msg, errno);
-	m->data = p;
+	*out = p;
 	return 0;
 }
 
@@ -584,15 +662,81 @@ static void do_fill_tail(void *ctx)
 
 /* A private mapping keeps the old bytes of its last partial page beyond a
  * shrink (mremap moves whole pages); growing again must show what the SPEC
- * promises there instead: zeros for anonymous memory, else the file's bytes. */
-static int refresh_grown_tail(struct mapping *m, size_t old_len, size_t new_len)
+ * promises there instead: zeros for anonymous memory, else the file's bytes.
+ * Done before the resize (the page is the same before and after), where it
+ * changes only bytes past the end, so a failure refuses the resize. */
+static int refresh_grown_tail(struct mapping *m, size_t old_len, size_t new_len,
+			      struct msg *msg)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t page_end = (old_len + page - 1) / page * page;
 	struct tail_fill t = { m, old_len, new_len < page_end ? new_len : page_end };
 	if (is_shared(m->flags) || old_len % page == 0 || t.to <= t.from || !m->data)
 		return 0;
-	return guarded_call(do_fill_tail, &t);
+	return guarded_call(m->data + t.from, t.to - t.from, do_fill_tail, &t) < 0
+		       ? fail(msg, EIO, GONE_MSG) : 0;
+}
+
+/* Growing: the file first (it only gains bytes), then the mapping, then,
+ * if the file was longer than the new end, the file is cut there (undone
+ * by dropping the new mapping, which held no bytes of its own). */
+static int grow_locked(struct mapping *m, int64_t base, size_t new_len, int64_t file_size,
+		       struct msg *msg)
+{
+	int64_t end = base + (int64_t)new_len;
+	int rc = refresh_grown_tail(m, m->len, new_len, msg);
+	bool grew_file = rc == 0 && m->fd >= 0 && file_size < end;
+	if (grew_file && (rc = set_file_size(m, end, msg)) == 0 && !m->anonymous)
+		rc = reserve_blocks(m, base + (int64_t)m->len, end, msg);
+	void *p = NULL;
+	bool fresh = false;
+	if (rc == 0)
+		rc = map_larger(m, new_len, &p, &fresh, msg);
+	if (rc == 0 && m->fd >= 0 && file_size > end && (rc = set_file_size(m, end, msg)) < 0) {
+		if (fresh)
+			munmap(p, new_len);
+		else if ((p = mremap(p, new_len, m->len, 0)) != MAP_FAILED)
+			m->data = p; /* mremap may have moved it */
+	}
+	if (rc < 0) {
+		if (grew_file)
+			(void)ftruncate(m->fd, file_size); /* drops only what it added */
+		return rc;
+	}
+	if (fresh && m->data)
+		munmap(m->data, m->len);
+	m->data = p;
+	m->len = new_len;
+	return 0;
+}
+
+/* Shrinking: the mapping first (for a shared one its bytes stay in the
+ * file), then the file; if cutting the file fails, the mapping grows back
+ * over the file's bytes, which are all still there. */
+static int shrink_locked(struct mapping *m, int64_t base, size_t new_len, struct msg *msg)
+{
+	size_t old_len = m->len;
+	void *p = NULL;
+	if (new_len == 0) {
+		if (munmap(m->data, old_len) < 0)
+			return fail_errno(msg, errno);
+	} else if ((p = mremap(m->data, old_len, new_len, 0)) == MAP_FAILED) {
+		return fail_errno(msg, errno);
+	}
+	m->data = p;
+	m->len = new_len;
+	int rc = m->fd >= 0 ? set_file_size(m, base + (int64_t)new_len, msg) : 0;
+	if (rc < 0) {
+		bool fresh;
+		struct msg ignored;
+		if (map_larger(m, old_len, &p, &fresh, &ignored) == 0) {
+			if (fresh && m->data)
+				munmap(m->data, m->len);
+			m->data = p;
+			m->len = old_len;
+		}
+	}
+	return rc;
 }
 
 /* A growing mapping takes the new bytes from its budget and, if it is
@@ -640,38 +784,35 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 	if (new_len < 0 || INT64_MAX - new_len < m->offset)
 		return fail(msg, EINVAL, "new size out of range");
 
-	int64_t old_len = (int64_t)m->len;
+	size_t old_len = m->len;
 	int64_t base = m->anonymous ? 0 : m->offset;
+	struct stat st;
+	m->changes++;
+	/* What can be known to fail, before anything changes: the file's size,
+	 * and whether it can be resized at all (setting the size it has). */
+	if (m->fd >= 0 && (fstat(m->fd, &st) < 0 || ftruncate(m->fd, st.st_size) < 0))
+		return fail_errno(msg, errno);
 	uint64_t lock_more = 0;
-	if (new_len > old_len && (rc = take_growth(m, (uint64_t)old_len, (uint64_t)new_len,
-						   &lock_more, msg)) < 0)
+	if ((uint64_t)new_len > old_len &&
+	    (rc = take_growth(m, (uint64_t)old_len, (uint64_t)new_len, &lock_more, msg)) < 0)
 		return rc;
-	struct stat st = { .st_size = 0 };
-	if (m->fd >= 0 && fstat(m->fd, &st) < 0)
-		rc = fail_errno(msg, errno);
-	/* As in CPython, the file's size becomes offset + new length. */
-	if (rc == 0 && m->fd >= 0 && (rc = truncate_backing(m, base + new_len, msg)) == 0 &&
-	    new_len > old_len && !m->anonymous)
-		rc = reserve_blocks(m, base + old_len, base + new_len, msg);
-	if (rc == 0 && new_len != old_len)
-		rc = remap(m, (size_t)new_len, msg);
-	if (rc < 0) {
-		/* Undo, so that a refused resize changes nothing. */
-		if (m->fd >= 0 && st.st_size != base + new_len)
-			(void)ftruncate(m->fd, st.st_size);
-		if (new_len > old_len)
-			give_resources(m->locked_held, m->budget, (uint64_t)(new_len - old_len),
+	if ((uint64_t)new_len > old_len) {
+		rc = grow_locked(m, base, (size_t)new_len, m->fd >= 0 ? st.st_size : 0, msg);
+		if (rc < 0)
+			give_resources(m->locked_held, m->budget, (uint64_t)new_len - old_len,
 				       lock_more);
-		return rc;
+	} else if ((uint64_t)new_len < old_len) {
+		rc = shrink_locked(m, base, (size_t)new_len, msg);
+		if (m->len < old_len)
+			budget_give(m->budget, old_len - m->len);
+	} else if (m->fd >= 0) {
+		/* As in CPython, the file's size becomes offset + new length. */
+		rc = set_file_size(m, base + new_len, msg);
 	}
-	if (new_len < old_len)
-		budget_give(m->budget, (uint64_t)(old_len - new_len));
-	settle_locked(m, (uint64_t)new_len, lock_more);
-	m->len = (size_t)new_len;
+	/* The charge follows the length the mapping has now, whatever happened. */
+	settle_locked(m, (uint64_t)m->len, rc == 0 ? lock_more : 0);
 	name_anonymous(m);
-	if (new_len > old_len && refresh_grown_tail(m, (size_t)old_len, (size_t)new_len) < 0)
-		return fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
-	return 0;
+	return rc;
 }
 
 int mapping_resize(struct mapping *m, int64_t new_len, struct msg *msg)
@@ -712,13 +853,49 @@ static size_t clamp_count(size_t len, uint64_t off, size_t n)
 	return n < len - off ? n : (size_t)(len - off);
 }
 
+/* Whether [p, p+n) of m may hold a page that faults: past the end of the
+ * backing file (truncated under us), a guard page, or a file that cannot
+ * be asked (trackfd=no). Private anonymous memory never vanishes. One fstat
+ * is far cheaper than probing every page of a large read (a TLB miss per
+ * page, a fifth of the cost of reading it), so only such ranges are probed. */
+static bool may_fault(const struct mapping *m, const char *p, size_t n)
+{
+	if (m->guarded)
+		return true;
+	if (m->fd < 0)
+		return !m->anonymous;
+	struct stat st;
+	if (fstat(m->fd, &st) < 0)
+		return true;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	int64_t base = m->anonymous ? 0 : m->offset;
+	uint64_t have = st.st_size > base ? ((uint64_t)(st.st_size - base) + page - 1) / page * page : 0;
+	uint64_t end = (uint64_t)(p - m->data) + n;
+	return end > have;
+}
+
+/* The bytes at p that can be handed out now: n, or the ones before the
+ * first page that is gone (a read is short there, as the SPEC's Faults
+ * says); -EIO when the very first page is gone. Memory is only checked
+ * here, not locked: a page that vanishes after the check still fails the
+ * copy that follows (EIO). */
+static ssize_t readable_prefix(const struct mapping *m, const char *p, size_t n)
+{
+	if (n == 0 || !may_fault(m, p, n))
+		return (ssize_t)n;
+	size_t ok = guard_probe(p, n);
+	return !ok ? -EIO : (ssize_t)ok;
+}
+
 int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, void *ctx)
 {
 	pthread_rwlock_rdlock(&m->lock);
 	int rc = check_readable(m, NULL);
+	ssize_t ok = 0;
 	if (rc == 0) {
 		n = clamp_count(m->len, off, n);
-		rc = sink(ctx, n ? m->data + off : NULL, n);
+		ok = readable_prefix(m, n ? m->data + off : NULL, n);
+		rc = ok < 0 ? (int)ok : sink(ctx, ok ? m->data + off : NULL, (size_t)ok);
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
@@ -732,7 +909,7 @@ struct copy_target {
 static int copy_sink(void *ctx, const char *bytes, size_t n)
 {
 	struct copy_target *t = ctx;
-	int rc = guarded_memcpy(t->buf, bytes, n);
+	int rc = guarded_read(t->buf, bytes, n);
 	if (rc == 0)
 		t->copied = n;
 	return rc;
@@ -745,39 +922,57 @@ ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n)
 	return rc < 0 ? rc : (ssize_t)t.copied;
 }
 
-static int write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n, bool grow,
-			struct msg *msg);
+static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n,
+			    bool grow, struct msg *msg);
 
 ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_t n,
 			 bool grow, struct msg *msg)
 {
 	pthread_rwlock_wrlock(&m->lock);
-	int rc = write_locked(m, off, buf, n, grow, msg);
+	ssize_t rc = write_locked(m, off, buf, n, grow, msg);
 	pthread_rwlock_unlock(&m->lock);
-	return rc < 0 ? rc : (ssize_t)n;
+	return rc;
 }
 
 ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg *msg)
 {
 	pthread_rwlock_wrlock(&m->lock);
-	int rc = write_locked(m, m->len, buf, n, true, msg);
+	ssize_t rc = write_locked(m, m->len, buf, n, true, msg);
 	pthread_rwlock_unlock(&m->lock);
-	return rc < 0 ? rc : (ssize_t)n;
+	return rc;
 }
 
-static int write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n, bool grow,
-			struct msg *msg)
+/* Copy into mapped memory up to the first page that is gone: the count
+ * written (short there), or -EIO when the first page is gone. */
+static ssize_t write_prefix(struct mapping *m, char *dst, const void *buf, size_t n,
+			    struct msg *msg)
+{
+	m->changes++;
+	ssize_t ok = readable_prefix(m, dst, n);
+	if (ok > 0 && guarded_write(dst, buf, (size_t)ok) < 0)
+		ok = -EIO;
+	return ok < 0 ? fail(msg, EIO, GONE_MSG) : ok;
+}
+
+static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n,
+			    bool grow, struct msg *msg)
 {
 	int rc = check_writable(m, msg);
-	if (rc == 0 && n > 0 && (off > m->len || m->len - off < n)) {
+	if (rc < 0 || n == 0)
+		return rc;
+	if (off > m->len || m->len - off < n) {
 		if (!grow || !mapping_can_resize(m) || off > (uint64_t)INT64_MAX - n)
-			rc = fail(msg, EFBIG, "write past the end of a mapping that cannot grow");
-		else
-			rc = resize_locked(m, (int64_t)(off + n), msg);
+			return fail(msg, EFBIG, "write past the end of a mapping that cannot grow");
+		/* A vanished page in the part that exists makes the write short
+		 * there, without growing the mapping: check before resizing. */
+		size_t have = off < m->len ? m->len - off : 0;
+		ssize_t ok = readable_prefix(m, have ? m->data + off : NULL, have);
+		if (ok < 0 || (size_t)ok < have)
+			return write_prefix(m, m->data + off, buf, have, msg);
+		if ((rc = resize_locked(m, (int64_t)(off + n), msg)) < 0)
+			return rc;
 	}
-	if (rc == 0 && n > 0 && (rc = guarded_memcpy(m->data + off, buf, n)) < 0)
-		rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
-	return rc;
+	return write_prefix(m, m->data + off, buf, n, msg);
 }
 
 int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)
@@ -786,9 +981,10 @@ int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)
 	int rc = check_readable(m, NULL);
 	if (rc == 0) {
 		n = clamp_count(m->len, m->pos, n);
-		rc = sink(ctx, n ? m->data + m->pos : NULL, n);
+		ssize_t ok = readable_prefix(m, n ? m->data + m->pos : NULL, n);
+		rc = ok < 0 ? (int)ok : sink(ctx, ok ? m->data + m->pos : NULL, (size_t)ok);
 		if (rc == 0)
-			m->pos += n;
+			m->pos += (size_t)ok;
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
@@ -797,15 +993,15 @@ int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)
 ssize_t mapping_stream_write(struct mapping *m, const void *buf, size_t n, struct msg *msg)
 {
 	pthread_rwlock_wrlock(&m->lock);
-	int rc = check_writable(m, msg);
+	ssize_t rc = check_writable(m, msg);
 	if (rc == 0 && (m->pos > m->len || m->len - m->pos < n))
 		rc = fail(msg, EFBIG, "data out of range");
-	if (rc == 0 && n > 0 && (rc = guarded_memcpy(m->data + m->pos, buf, n)) < 0)
-		rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
-	if (rc == 0)
-		m->pos += n;
+	if (rc == 0 && n > 0)
+		rc = write_prefix(m, m->data + m->pos, buf, n, msg);
+	if (rc > 0)
+		m->pos += (size_t)rc;
 	pthread_rwlock_unlock(&m->lock);
-	return rc < 0 ? rc : (ssize_t)n;
+	return rc;
 }
 
 struct chr_search {
@@ -826,10 +1022,15 @@ int mapping_readline(struct mapping *m, size_t max, byte_sink sink, void *ctx)
 	int rc = check_readable(m, NULL);
 	if (rc == 0) {
 		size_t remaining = m->pos < m->len ? m->len - m->pos : 0;
-		struct chr_search s = { remaining ? m->data + m->pos : NULL, remaining, NULL };
-		if (remaining)
-			rc = guarded_call(do_memchr, &s);
-		size_t line = s.found ? (size_t)(s.found - s.p) + 1 : remaining;
+		const char *p = remaining ? m->data + m->pos : NULL;
+		/* A line that runs into a vanished page ends short before it. */
+		ssize_t ok = readable_prefix(m, p, remaining);
+		struct chr_search s = { p, ok > 0 ? (size_t)ok : 0, NULL };
+		if (ok < 0)
+			rc = (int)ok;
+		else if (ok > 0 && guarded_call(s.p, s.n, do_memchr, &s) < 0)
+			rc = -EIO;
+		size_t line = s.found ? (size_t)(s.found - s.p) + 1 : s.n;
 		size_t n = line < max ? line : max;
 		if (rc == 0)
 			rc = sink(ctx, s.p, n);
@@ -847,10 +1048,11 @@ int mapping_flush(struct mapping *m, const int64_t *offset_arg, const int64_t *s
 {
 	pthread_rwlock_rdlock(&m->lock);
 	int rc = check_open(m, msg);
+	/* CPython 3.13: flush(offset=0, size=len(mm)), so flush(OFFSET) with
+	 * OFFSET > 0 is out of range; offset is checked before the subtraction,
+	 * which therefore cannot overflow. */
 	int64_t offset = offset_arg ? *offset_arg : 0;
-	int64_t size = size_arg ? *size_arg : -1;
-	if (rc == 0 && size == -1)
-		size = (int64_t)m->len - offset;
+	int64_t size = size_arg ? *size_arg : (int64_t)m->len;
 	if (rc == 0 && (size < 0 || offset < 0 || (int64_t)m->len - offset < size))
 		rc = fail(msg, EINVAL, "flush values out of range");
 	bool syncs = m->access != ACCESS_READ && m->access != ACCESS_COPY;
@@ -860,10 +1062,39 @@ int mapping_flush(struct mapping *m, const int64_t *offset_arg, const int64_t *s
 	return rc;
 }
 
+/* Advice that only tells the kernel how the memory will be used: the bytes
+ * and whether they can be touched stay as they are. Any other advice (the
+ * ones that drop, zero or punch out pages, guard pages, numbers unknown
+ * here) may change what a copy in flight reads, so it runs alone. */
+static bool advice_keeps_bytes(int advice)
+{
+	switch (advice) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTFORK: case MADV_DOFORK: case MADV_MERGEABLE: case MADV_UNMERGEABLE:
+	case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
+	case MADV_WIPEONFORK: case MADV_KEEPONFORK:
+#ifdef MADV_COLD
+	case MADV_COLD: case MADV_PAGEOUT:
+#endif
+#ifdef MADV_POPULATE_READ
+	case MADV_POPULATE_READ: case MADV_POPULATE_WRITE:
+#endif
+#ifdef MADV_COLLAPSE
+	case MADV_COLLAPSE:
+#endif
+		return true;
+	default:
+		return false;
+	}
+}
+
 int mapping_madvise(struct mapping *m, int advice, const int64_t *start_arg,
 		    const int64_t *length_arg, struct msg *msg)
 {
-	pthread_rwlock_rdlock(&m->lock);
+	if (advice_keeps_bytes(advice))
+		pthread_rwlock_rdlock(&m->lock);
+	else
+		pthread_rwlock_wrlock(&m->lock);
 	int rc = check_open(m, msg);
 	int64_t len = (int64_t)m->len;
 	int64_t start = start_arg ? *start_arg : 0;
@@ -881,6 +1112,8 @@ int mapping_madvise(struct mapping *m, int advice, const int64_t *start_arg,
 			length = len - start;
 		if (madvise(m->data + start, (size_t)length, advice) < 0)
 			rc = fail_errno(msg, errno);
+		else if (advice == MADV_GUARD_INSTALL)
+			m->guarded = true; /* under the exclusive lock: not advice_keeps_bytes */
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
@@ -897,9 +1130,14 @@ int mapping_move(struct mapping *m, int64_t dest, int64_t src, int64_t count,
 	if (rc == 0 && (dest < 0 || src < 0 || count < 0 || len - dest < count ||
 			len - src < count))
 		rc = fail(msg, EINVAL, "source, destination, or count out of range");
+	if (rc == 0)
+		m->changes++;
+	/* Both ranges whole first, so that a refused move changes nothing. */
 	if (rc == 0 && count > 0 &&
-	    guarded_memmove(m->data + dest, m->data + src, (size_t)count) < 0)
-		rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
+	    (readable_prefix(m, m->data + src, (size_t)count) != count ||
+	     readable_prefix(m, m->data + dest, (size_t)count) != count ||
+	     guarded_memmove(m->data + dest, m->data + src, (size_t)count) < 0))
+		rc = fail(msg, EIO, GONE_MSG);
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
@@ -959,8 +1197,8 @@ int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64
 	} else if (rc == 0) {
 		struct needle_search s = { m->data + start, (size_t)(end - start), needle, nlen,
 					   reverse, -1 };
-		if (guarded_call(do_search, &s) < 0)
-			rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated?)");
+		if (guarded_call(s.hay, s.hay_len, do_search, &s) < 0)
+			rc = fail(msg, EIO, GONE_MSG);
 		else
 			*result = s.at < 0 ? -1 : start + s.at;
 	}

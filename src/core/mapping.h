@@ -5,9 +5,15 @@
  * message. Knows nothing of FUSE or of the table it is kept in.
  *
  * Locking: each mapping has a rwlock. Copies out of the mapping hold it
- * shared; anything that moves pos, changes the bytes' address or length
- * (write, resize, close) holds it exclusive, so a resize or close waits for
- * the copies in flight and no reader sees a write half done. */
+ * shared; anything that moves pos, changes the bytes, their address or
+ * length, or whether they can be touched (write, resize, close, advice that
+ * drops or guards pages) holds it exclusive, so a resize or close waits for
+ * the copies in flight and no reader sees a write half done. close writes
+ * back under the shared lock first, so a long msync stalls no reader.
+ *
+ * Reads and writes that run into a page that faults (the file was truncated
+ * under the mapping, a guard page) are short before it; one that starts on
+ * such a page fails with -EIO. */
 #ifndef MMAPFS_MAPPING_H
 #define MMAPFS_MAPPING_H
 
@@ -91,6 +97,8 @@ struct mapping {
 	int fd;			/* lock; backing file or memfd; -1 without one */
 	uint64_t locked_charge;	/* lock; bytes of *locked_held that are this mapping's */
 	bool closed;		/* lock */
+	uint64_t changes;	/* lock (bumped under it exclusively) by what writes bytes */
+	bool guarded;		/* lock (set exclusively): has had guard pages */
 };
 
 /* A snapshot of a mapping's attributes, taken under its lock. */
@@ -125,12 +133,14 @@ int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg);
 /* Called with the bytes to hand out, while the mapping is locked. */
 typedef int (*byte_sink)(void *ctx, const char *bytes, size_t n);
 
-/* mm[off:off+n] handed to sink (zero-copy); n may come back short. */
+/* mm[off:off+n] handed to sink (zero-copy); n may come back short (at the
+ * end, or before a page that faults). */
 int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, void *ctx);
 /* mm[off:off+n] copied into buf; returns the count copied. */
 ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n);
 /* Slice assignment at off; past the end it grows the mapping when it can
- * (grow=true), else fails with EFBIG writing nothing. Returns n. */
+ * (grow=true), else fails with EFBIG writing nothing. Returns the count
+ * written: n, or fewer before a page that faults (then nothing grows). */
 ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_t n,
 			 bool grow, struct msg *msg);
 

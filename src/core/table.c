@@ -363,15 +363,38 @@ void table_stats(struct table *t, struct table_stats *out)
 	out->max_bytes = t->budget.limit;
 }
 
+/* The published mappings, each with a reference, taken under the table
+ * lock; the caller visits them after dropping it (a mapping's lock may be
+ * held for long, by a close in msync, and waiting for it under the table
+ * lock would stall every lookup behind the next table writer). */
+static struct mapping **table_refs(struct table *t, size_t *n)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	struct mapping **v = malloc((t->count ? t->count : 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t b = 0; v && b < t->buckets; b++) {
+		for (struct mapping *m = t->by_id[b]; m; m = m->next_by_id) {
+			if (m->published) {
+				mapping_ref(m);
+				v[k++] = m;
+			}
+		}
+	}
+	pthread_rwlock_unlock(&t->lock);
+	*n = k;
+	return v;
+}
+
 uint64_t table_resident(struct table *t, uint64_t (*measure)(struct mapping *m))
 {
+	size_t n = 0;
+	struct mapping **v = table_refs(t, &n);
 	uint64_t sum = 0;
-	pthread_rwlock_rdlock(&t->lock);
-	for (size_t b = 0; b < t->buckets; b++)
-		for (struct mapping *m = t->by_id[b]; m; m = m->next_by_id)
-			if (m->published)
-				sum += measure(m);
-	pthread_rwlock_unlock(&t->lock);
+	for (size_t i = 0; v && i < n; i++) {
+		sum += measure(v[i]);
+		mapping_unref(v[i]);
+	}
+	free(v);
 	return sum;
 }
 

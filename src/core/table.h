@@ -6,7 +6,11 @@
  * (invisible to lookups), the caller establishes it without holding the
  * table lock (opening a file may take long, or even come back to this
  * filesystem), then table_publish() shows it or table_drop() forgets it.
- * Lock order: table lock, then a mapping's lock; never the reverse. */
+ * Lock order: table lock, then a mapping's lock; never the reverse. And
+ * nothing waits for a mapping's lock while holding the table's (a close may
+ * hold a mapping's lock through a long msync; the writer-preferring table
+ * lock would then stall every lookup): visit mappings through references
+ * taken under the table lock, after dropping it. */
 #ifndef MMAPFS_TABLE_H
 #define MMAPFS_TABLE_H
 
@@ -95,7 +99,8 @@ int table_lookup(struct table *t, const char *name, size_t len, struct mapping *
 		 struct msg *msg);
 
 void table_stats(struct table *t, struct table_stats *out);
-/* The sum of measure(m) over the published mappings. */
+/* The sum of measure(m) over the published mappings; measure runs without
+ * the table lock held, so it may take a mapping's lock. */
 uint64_t table_resident(struct table *t, uint64_t (*measure)(struct mapping *m));
 /* A snapshot of the published names, in id order; free() the array. */
 int table_list(struct table *t, struct table_entry **out, size_t *n);

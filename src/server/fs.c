@@ -588,10 +588,12 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	default:
 		rc = -EACCES;
 	}
+	/* data and stream count what they wrote: short at a vanished page. */
+	bool counted = f->m && (f->kind == KIND_DATA || f->kind == KIND_STREAM);
 	if (rc < 0)
 		fuse_reply_err(req, (int)-rc);
 	else
-		fuse_reply_write(req, size);
+		fuse_reply_write(req, counted ? (size_t)rc : size);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -32,12 +32,19 @@ Test(conf_ctl, flush_whole_and_ranges)
 	cr_assert_eq(pwrite_at(mp(&M, "maps/%s/data", n), "FL", 2, 0), 0);
 	expect_mcmd(n, 0, "ok", "flush");
 	expect_mcmd(n, 0, "ok", "flush 0");
-	expect_mcmd(n, 0, "ok", "flush %ld", ps);
 	expect_mcmd(n, 0, "ok", "flush %ld 10", ps);
 	expect_mcmd(n, 0, "ok", "flush 0 %ld", ps * 2 + 10);
-	/* SIZE -1 is "to the end", as the default (3.13's flush(offset, size=-1)) */
-	expect_mcmd(n, 0, "ok", "flush %ld -1", ps);
+	expect_mcmd(n, 0, "ok", "flush %ld %ld", ps, ps + 10);
 	expect_mcmd(n, 0, "ok", "flush 0 0");
+	/* python3.13's flush(offset=0, size=len(mm)): SIZE defaults to the whole
+	 * length, so flush(OFFSET) alone is out of range for any OFFSET > 0, and
+	 * -1 is a negative size, not "to the end". */
+	expect_mcmd(n, EINVAL, "error: flush values out of range", "flush %ld", ps);
+	expect_mcmd(n, EINVAL, "error: flush values out of range", "flush %ld -1", ps);
+	expect_mcmd(n, EINVAL, "error: flush values out of range", "flush 0 -1");
+	expect_mcmd(n, EINVAL, "error: flush values out of range", "flush -0x8000000000000000");
+	expect_mcmd(n, EINVAL, "error: flush values out of range",
+		    "flush 0x7fffffffffffffff 0x7fffffffffffffff");
 	expect_bytes(f, read_all(mp(&M, "maps/%s/data", n), NULL), (size_t)ps * 2 + 10);
 	/* fsync(2) on data is flush */
 	int fd = open(mp(&M, "maps/%s/data", n), O_RDWR);
@@ -66,8 +73,9 @@ Test(conf_ctl, flush_alignment)
 {
 	const char *f = conf_digits("f", 100);
 	const char *n = conf_map("%s", f);
-	expect_mcmd(n, EINVAL, "error: Invalid argument", "flush 1");
+	expect_mcmd(n, EINVAL, "error: flush values out of range", "flush 1");
 	expect_mcmd(n, EINVAL, "error: Invalid argument", "flush 10 20");
+	expect_mcmd(n, EINVAL, "error: Invalid argument", "flush 1 0");
 	n = conf_map("%s access=write", f);
 	expect_mcmd(n, EINVAL, "error: Invalid argument", "flush 1 1");
 }
@@ -81,7 +89,8 @@ Test(conf_ctl, flush_read_and_copy_do_not_msync)
 	for (int i = 0; i < 2; i++) {
 		const char *n = conf_map("%s access=%s", f, modes[i]);
 		expect_mcmd(n, 0, "ok", "flush");
-		expect_mcmd(n, 0, "ok", "flush 1");
+		expect_mcmd(n, EINVAL, "error: flush values out of range", "flush 1");
+		expect_mcmd(n, 0, "ok", "flush 1 1");
 		expect_mcmd(n, 0, "ok", "flush 3 7");
 		expect_mcmd(n, EINVAL, "error: flush values out of range", "flush 1 100");
 		expect_mcmd(n, EINVAL, "error: flush values out of range", "flush -1");

@@ -54,7 +54,8 @@ static void need_python(void)
 
 /* Every scenario the script knows, in its order (one SCENARIO() below each). */
 static const char *const SCENARIOS[] = {
-	"constructor", "stream", "readline", "seek", "find", "move", "flush", "madvise", "resize",
+	"constructor", "stream", "readline", "seek", "find", "move", "flush",
+	"flush_read_copy", "flush_copy", "madvise", "resize",
 	"offset", "offset_and_length", "slices", "access_read", "access_write", "access_copy",
 	"private_default", "prot_read", "anonymous", "anonymous_private", "anonymous_copy", "close",
 };
@@ -111,6 +112,8 @@ SCENARIO(seek)
 SCENARIO(find)
 SCENARIO(move)
 SCENARIO(flush)
+SCENARIO(flush_read_copy)
+SCENARIO(flush_copy)
 SCENARIO(madvise)
 SCENARIO(resize)
 SCENARIO(offset)
