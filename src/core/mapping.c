@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/deadlock.h"
 #include "core/guard.h"
 
 #ifndef PR_SET_VMA
@@ -200,6 +201,10 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		return fail(msg, EINVAL, "source must be an absolute path or 'anon'");
 	if (inside_mount(path, r->own_mount))
 		return fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
+	/* Before anything follows the path: see core/deadlock.h. */
+	int rc = deadlock_check_path(path, r->own_dev, msg);
+	if (rc < 0)
+		return rc;
 	if (stat(path, st) < 0)
 		return fail_errno(msg, errno);
 	if (!S_ISREG(st->st_mode))
@@ -214,7 +219,12 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		fd = open(path, base | O_RDONLY); /* resize will then fail as ftruncate does */
 	if (fd < 0)
 		return fail_errno(msg, errno);
-	int rc = r->trackfd ? check_fd_room(fd, msg) : 0;
+	/* The path may have changed since the check: before any fstat. */
+	if ((rc = deadlock_check_fd(fd, r->own_dev, msg)) < 0) {
+		close(fd);
+		return rc;
+	}
+	rc = r->trackfd ? check_fd_room(fd, msg) : 0;
 	if (rc < 0)
 		return rc;
 	/* The path may have changed between stat and open. */

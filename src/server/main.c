@@ -15,10 +15,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/guard.h"
+#include "core/mountinfo.h"
 #include "core/parse.h"
 #include "server/server.h"
 
@@ -90,25 +90,6 @@ static int parse_size(const char *text, uint64_t *out)
 	}
 	*out = (uint64_t)v;
 	return 0;
-}
-
-/* The mount's device number, read from mountinfo (a stat() of the mount
- * point would ask this very server, which is not serving yet). */
-static dev_t mount_device(const char *mountpoint)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096];
-	dev_t dev = 0;
-	while (f && fgets(line, sizeof line, f)) {
-		unsigned maj, min;
-		char point[PATH_MAX];
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, point) == 3 &&
-		    strcmp(point, mountpoint) == 0)
-			dev = makedev(maj, min); /* the last one is on top */
-	}
-	if (f)
-		fclose(f);
-	return dev;
 }
 
 static void announce_ready(int fd)
@@ -183,7 +164,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 						   sizeof(struct fuse_lowlevel_ops), &s);
 	if (se && fuse_set_signal_handlers(se) == 0) {
 		if (fuse_session_mount(se, s.mountpoint) == 0) {
-			s.own_dev = mount_device(s.mountpoint);
+			s.own_dev = mountinfo_device_of(s.mountpoint);
 			if (fuse_daemonize(opts->foreground) == 0) {
 				announce_ready(o->ready_fd);
 				int loop = serve(se, opts);

@@ -72,6 +72,21 @@ static const char *translate(const char *path, char *buf, size_t cap)
 	return NULL;
 }
 
+/* The deadlock check walks the path itself (openat, no open()): in the
+ * sandbox it walks the translated path, and any other path does not exist. */
+int __real_deadlock_check_path(const char *path, dev_t own_dev, struct msg *msg);
+int __wrap_deadlock_check_path(const char *path, dev_t own_dev, struct msg *msg);
+int __wrap_deadlock_check_path(const char *path, dev_t own_dev, struct msg *msg)
+{
+	if (!sandbox_on)
+		return __real_deadlock_check_path(path, own_dev, msg);
+	char buf[512];
+	const char *real = translate(path, buf, sizeof buf);
+	if (!real)
+		return fail_errno(msg, ENOENT);
+	return __real_deadlock_check_path(real, own_dev, msg);
+}
+
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
 int __real_open64(const char *path, int flags, ...);
