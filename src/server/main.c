@@ -21,6 +21,7 @@
 #include "core/mountinfo.h"
 #include "core/parse.h"
 #include "server/server.h"
+#include "server/shutdown.h"
 
 #define DEFAULT_MAX_MAPS 100000
 #define DEFAULT_MAX_BYTES "1T"
@@ -120,7 +121,7 @@ static void prepare_process(void)
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 {
 	if (opts->singlethread)
-		return fuse_session_loop(se);
+		return shutdown_serve_single(se);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)opts->clone_fd);
 	/* UINT_MAX means "not given": keep libfuse's defaults then. */
@@ -128,7 +129,7 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 		fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
 	if (opts->max_threads != UINT_MAX && opts->max_threads != 0)
 		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
-	int rc = fuse_session_loop_mt(se, cfg);
+	int rc = shutdown_serve_multi(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
 }
@@ -137,6 +138,12 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 {
 	struct server s;
 	memset(&s, 0, sizeof s);
+	/* Before any thread exists, so that every thread blocks them. */
+	int e = shutdown_block_signals();
+	if (e < 0) {
+		fprintf(stderr, "mmapfs: cannot set up signal handling: %s\n", strerror(-e));
+		return 1;
+	}
 	uint64_t max_bytes;
 	if (parse_size(o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES, &max_bytes) < 0)
 		return 1;
@@ -162,18 +169,18 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	int rc = 1;
 	struct fuse_session *se = fuse_session_new(args, fs_operations(),
 						   sizeof(struct fuse_lowlevel_ops), &s);
-	if (se && fuse_set_signal_handlers(se) == 0) {
+	if (se) {
 		if (fuse_session_mount(se, s.mountpoint) == 0) {
 			s.own_dev = mountinfo_device_of(s.mountpoint);
-			if (fuse_daemonize(opts->foreground) == 0) {
+			/* The signal thread after the fork of fuse_daemonize. */
+			if (fuse_daemonize(opts->foreground) == 0 && shutdown_start(se) == 0) {
 				announce_ready(o->ready_fd);
-				int loop = serve(se, opts);
-				/* A signal ends the loop with its number: a clean exit. */
-				rc = loop < 0 ? 1 : 0;
+				/* A signal or an unmount ends the loop: a clean exit. */
+				rc = serve(se, opts) < 0 ? 1 : 0;
 			}
+			shutdown_finish();
 			fuse_session_unmount(se);
 		}
-		fuse_remove_signal_handlers(se);
 	}
 	if (se)
 		fuse_session_destroy(se);
