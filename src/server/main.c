@@ -36,11 +36,22 @@ struct options {
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
+#define KEY_REFUSED 2
 static const struct fuse_opt option_spec[] = {
 	OPT("max_maps=%lu", max_maps),
 	OPT("max_bytes=%s", max_bytes),
 	OPT("ready_fd=%d", ready_fd),
 	FUSE_OPT_KEY("allow_other", 1),
+	/* libfuse would move request or reply bytes itself (splice, or a
+	 * copy into an io_uring buffer on newer libfuse): replies come
+	 * straight from mapped memory, and a page that vanished must fail
+	 * that one read (the kernel's copy gives EFAULT), not fault inside
+	 * libfuse, outside the server's guard. */
+	FUSE_OPT_KEY("splice_write", KEY_REFUSED),
+	FUSE_OPT_KEY("splice_move", KEY_REFUSED),
+	FUSE_OPT_KEY("splice_read", KEY_REFUSED),
+	FUSE_OPT_KEY("io_uring", KEY_REFUSED),
+	FUSE_OPT_KEY("io_uring_q_depth=", KEY_REFUSED),
 	FUSE_OPT_END,
 };
 
@@ -51,6 +62,11 @@ static int option_seen(void *data, const char *arg, int key, struct fuse_args *o
 	struct options *o = data;
 	if (key == 1)
 		o->allow_other = 1;
+	if (key == KEY_REFUSED) {
+		fprintf(stderr, "mmapfs: option '%s' is refused: mmapfs replies straight from mapped "
+			"memory, which libfuse must not splice or copy itself (see mmapfs(1))\n", arg);
+		return -1;
+	}
 	if (key != FUSE_OPT_KEY_NONOPT)
 		return 1;
 	if (o->nwords == 2) {

@@ -763,3 +763,50 @@ Test(faults_fullfs, growth_past_a_full_file_system_is_enospc_not_sigbus, .init =
 	free(buf);
 	cr_expect(server_answers(&M));
 }
+
+/* ---- (f) options that would let libfuse touch mapped memory -------------- */
+
+struct server_run {
+	const char *opt;
+	const char *dir;
+};
+
+static int run_server_with(void *ctx, int out_fd)
+{
+	const struct server_run *r = ctx;
+	/* The server itself, not the sanitizer build's wrapper, which keeps
+	 * its stderr in a file. */
+	const char *bin = getenv("MMAPFS_SERVER_BIN") ? getenv("MMAPFS_SERVER_BIN")
+						       : getenv("MMAPFS_BIN");
+	dup2(out_fd, 2);
+	execl(bin ? bin : "src/server/mmapfs", "mmapfs", "-f", "-o", r->opt, r->dir, (char *)NULL);
+	return 127;
+}
+
+/* Refused at startup with a message saying so, before anything is mounted. */
+Test(options, options_that_make_libfuse_move_reply_bytes_are_refused, .timeout = 60)
+{
+	char dir[] = "/tmp/mmapfs-options.XXXXXX";
+	cr_assert(mkdtemp(dir));
+	static const char *const refused[] = { "splice_write", "splice_move", "splice_read",
+					       "io_uring", "io_uring_q_depth=8",
+					       "max_maps=3,splice_write" };
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		struct server_run r = { refused[i], dir };
+		char out[1024] = "";
+		size_t got = 0;
+		int rc = run_limited(OP_TIMEOUT_MS, run_server_with, &r, out, sizeof out - 1, &got);
+		out[got] = '\0';
+		cr_expect(rc > 0, "-o %s: exit status %d, wanted a failure", refused[i], rc);
+		const char *name = strrchr(refused[i], ',') ? strrchr(refused[i], ',') + 1 : refused[i];
+		char want[256];
+		snprintf(want, sizeof want, "mmapfs: option '%s' is refused: mmapfs replies straight "
+			 "from mapped memory", name);
+		cr_expect(strstr(out, want), "-o %s: stderr '%s', wanted '%s...'", refused[i], out,
+			  want);
+		char *mounts = slurp("/proc/self/mounts", NULL);
+		cr_expect(mounts && !strstr(mounts, dir), "-o %s: nothing mounted", refused[i]);
+		free(mounts);
+	}
+	rmdir(dir);
+}
