@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <linux/magic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -65,18 +64,17 @@ static int fd_place(int fd, struct place *p)
 }
 
 /* The device of the kernel's internal tmpfs, which holds every memfd and
- * shared anonymous memory: a mount no mountinfo lists, yet not FUSE. */
-static dev_t shmem_dev;
-static pthread_once_t shmem_once = PTHREAD_ONCE_INIT;
-
-static void find_shmem_dev(void)
+ * shared anonymous memory: a mount no mountinfo lists, yet not FUSE. Asked
+ * afresh each time (rarely needed), so that nothing is shared with a
+ * process forked to open as the caller. 0 if unknown. */
+static dev_t shmem_dev(void)
 {
 	int fd = memfd_create("mmapfs-probe", MFD_CLOEXEC);
 	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0)
-		shmem_dev = st.st_dev;
+	dev_t dev = fd >= 0 && fstat(fd, &st) == 0 ? st.st_dev : 0;
 	if (fd >= 0)
 		close(fd);
+	return dev;
 }
 
 /* What kind of mount p is on, reading mountinfo once more if it names a
@@ -93,8 +91,8 @@ static enum mount_kind place_kind(const struct place *p, struct mount_ids *ids)
 	if (kind == MOUNT_UNKNOWN)
 		kind = mount_ids_kind_of_dev(ids, p->dev);
 	if (kind == MOUNT_UNKNOWN) {
-		pthread_once(&shmem_once, find_shmem_dev);
-		if (shmem_dev && p->dev == shmem_dev)
+		dev_t shm = shmem_dev();
+		if (shm && p->dev == shm)
 			kind = MOUNT_OTHER;
 	}
 	return kind;
