@@ -193,7 +193,7 @@ static struct mapping *open_mapping(struct fuse_file_info *fi)
 	return f ? f->m : NULL;
 }
 
-/* The mapping id of a file that is still open, referenced; or NULL. */
+/* The mapping with this id that a still-open file holds, referenced; or NULL. */
 static struct mapping *mapping_of_open_files(struct server *s, uint64_t id)
 {
 	struct mapping *m = NULL;
