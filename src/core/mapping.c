@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/deadlock.h"
 #include "core/guard.h"
 
 #ifndef PR_SET_VMA
@@ -226,6 +227,12 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		return fail(msg, EINVAL, "source must be an absolute path or 'anon'");
 	if (inside_mount(path, r->own_mount))
 		return fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
+	/* Before anything follows the path (core/deadlock.h). An opener checks
+	 * the path it opens itself, which may differ (/proc/self is the
+	 * caller's there). */
+	int rc = r->opener ? 0 : deadlock_check_path(path, r->own_dev, msg);
+	if (rc < 0)
+		return rc;
 
 	bool needs_write = is_shared(flags) && (prot & PROT_WRITE);
 	bool wants_write = r->trackfd && (access == ACCESS_WRITE || access == ACCESS_DEFAULT);
@@ -234,12 +241,17 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 	 * (resize then fails as ftruncate does). */
 	struct open_plan plan = {
 		path, base | ((needs_write || wants_write) ? O_RDWR : O_RDONLY),
-		!needs_write && wants_write ? base | O_RDONLY : -1,
+		!needs_write && wants_write ? base | O_RDONLY : -1, r->own_dev,
 	};
 	int fd = r->opener ? r->opener->open(r->opener->ctx, &plan, msg) : open_plan_run(&plan);
 	if (fd < 0)
 		return r->opener ? fd : open_plan_fail(msg, -fd);
-	int rc = r->trackfd ? check_fd_room(fd, msg) : 0;
+	/* The path may have changed since the check: before any fstat. */
+	if ((rc = deadlock_check_fd(fd, r->own_dev, msg)) < 0) {
+		close(fd);
+		return rc;
+	}
+	rc = r->trackfd ? check_fd_room(fd, msg) : 0;
 	if (rc < 0)
 		return rc;
 	/* The path may have changed between stat and open. */

@@ -8,11 +8,14 @@
 #ifndef MMAPFS_SOURCE_H
 #define MMAPFS_SOURCE_H
 
+#include <sys/types.h>
+
 struct open_plan {
 	const char *path;
 	int flags;		/* open(2) flags of the first try */
 	int fallback;		/* flags of a second try after EACCES, EROFS, ETXTBSY
 				 * or EPERM; -1: none */
+	dev_t own_dev;		/* this mount's device, for the deadlock rule (0: none) */
 };
 
 /* stat(path) (a file that is not regular is -ENODEV, never opened), then

@@ -36,7 +36,8 @@ struct open_file {
 	struct open_file *prev, *next;	/* server's files_lock: its list of open files */
 	enum node node;			/* fixed at open; root-level file, or NODE_NONE */
 	enum kind kind;			/* fixed at open; for files of a mapping */
-	struct mapping *m;		/* fixed at open; referenced while open */
+	struct mapping *m;		/* files_lock: set at open, where getattr reads it;
+					 * referenced while open */
 	struct ctl_queue *queue;	/* fixed at open; control files; its own lock */
 	pthread_mutex_t text_lock;	/* generated files: text of the last read at 0 */
 	char *text;			/* text_lock */
@@ -93,6 +94,14 @@ static struct open_file *new_file(struct server *s)
 	s->files = f;
 	pthread_mutex_unlock(&s->files_lock);
 	return f;
+}
+
+/* Set while the file is already listed: getattr reads f->m there. */
+static void file_set_mapping(struct server *s, struct open_file *f, struct mapping *m)
+{
+	pthread_mutex_lock(&s->files_lock);
+	f->m = m;
+	pthread_mutex_unlock(&s->files_lock);
 }
 
 void fs_release_all(struct server *s)
@@ -195,13 +204,43 @@ static struct mapping *open_mapping(struct fuse_file_info *fi)
 	return f ? f->m : NULL;
 }
 
+/* The mapping with this id that a still-open file holds, referenced; or NULL. */
+static struct mapping *mapping_of_open_files(struct server *s, uint64_t id)
+{
+	struct mapping *m = NULL;
+	pthread_mutex_lock(&s->files_lock);
+	for (struct open_file *f = s->files; f && !m; f = f->next)
+		if (f->m && f->m->id == id) {
+			m = f->m;
+			mapping_ref(m);
+		}
+	pthread_mutex_unlock(&s->files_lock);
+	return m;
+}
+
+/* Attributes for GETATTR. The kernel's fstat sends none of the file's
+ * handle, so a closed mapping's inode answers for as long as a file of it
+ * is open, with nlink 0 like an unlinked file (everything else through
+ * that file is ENXIO). Lookups still find nothing of it. */
+static int getattr_attr(struct server *s, fuse_ino_t ino, struct stat *st)
+{
+	int rc = inode_attr(s, ino, st);
+	if (rc != -ENOENT || !ino_is_mapping(ino) || ino_kind(ino) >= KIND_COUNT)
+		return rc;
+	struct mapping *m = mapping_of_open_files(s, ino_mapping_id(ino));
+	if (!m)
+		return rc;
+	mapping_attr(s, m, ino_kind(ino), st);
+	if (mapping_is_closed(m))
+		st->st_nlink = 0;
+	mapping_unref(m);
+	return 0;
+}
+
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stat st;
-	struct mapping *m = open_mapping(fi);
-	/* fstat of a still-open file of a closed mapping: ENXIO, as every
-	 * operation through it. */
-	int rc = m && mapping_is_closed(m) ? -ENXIO : inode_attr(server_of(req), ino, &st);
+	int rc = getattr_attr(server_of(req), ino, &st);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -302,6 +341,9 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct open_file *f = rc == 0 ? new_file(s) : NULL;
 	if (rc == 0 && !f)
 		rc = -ENOMEM;
+	/* A mapping's directory holds it, so that fstat of it works after close. */
+	if (rc == 0 && ino_is_mapping(ino))
+		file_set_mapping(s, f, table_find_id(&s->table, ino_mapping_id(ino)));
 	/* A snapshot, so that offsets stay meaningful while mappings come and go. */
 	if (rc == 0 && ino == NODE_MAPS)
 		rc = table_list(&s->table, &f->entries, &f->n_entries);
@@ -421,7 +463,7 @@ static int open_mapping_file(struct server *s, fuse_req_t req, fuse_ino_t ino,
 			     struct fuse_file_info *fi, struct open_file *f)
 {
 	f->kind = ino_kind(ino);
-	f->m = table_find_id(&s->table, ino_mapping_id(ino));
+	file_set_mapping(s, f, table_find_id(&s->table, ino_mapping_id(ino)));
 	if (!f->m)
 		return -ENOENT;
 	bool writing = opens_for_writing(fi);

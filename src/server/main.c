@@ -15,14 +15,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/guard.h"
+#include "core/mountinfo.h"
 #include "core/parse.h"
 #include "server/mountcheck.h"
 #include "server/server.h"
 #include "server/trace.h"
+#include "server/shutdown.h"
 
 #define DEFAULT_MAX_MAPS 100000
 #define DEFAULT_MAX_BYTES "1T"
@@ -39,6 +40,7 @@ struct options {
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
+#define KEY_REFUSED 2
 static const struct fuse_opt option_spec[] = {
 	OPT("max_maps=%lu", max_maps),
 	OPT("max_bytes=%s", max_bytes),
@@ -46,6 +48,16 @@ static const struct fuse_opt option_spec[] = {
 	OPT("user_max_bytes=%s", user_max_bytes),
 	OPT("ready_fd=%d", ready_fd),
 	FUSE_OPT_KEY("allow_other", 1),
+	/* libfuse would move request or reply bytes itself (splice, or a
+	 * copy into an io_uring buffer on newer libfuse): replies come
+	 * straight from mapped memory, and a page that vanished must fail
+	 * that one read (the kernel's copy gives EFAULT), not fault inside
+	 * libfuse, outside the server's guard. */
+	FUSE_OPT_KEY("splice_write", KEY_REFUSED),
+	FUSE_OPT_KEY("splice_move", KEY_REFUSED),
+	FUSE_OPT_KEY("splice_read", KEY_REFUSED),
+	FUSE_OPT_KEY("io_uring", KEY_REFUSED),
+	FUSE_OPT_KEY("io_uring_q_depth=", KEY_REFUSED),
 	FUSE_OPT_END,
 };
 
@@ -56,6 +68,11 @@ static int option_seen(void *data, const char *arg, int key, struct fuse_args *o
 	struct options *o = data;
 	if (key == 1)
 		o->allow_other = 1;
+	if (key == KEY_REFUSED) {
+		fprintf(stderr, "mmapfs: option '%s' is refused: mmapfs replies straight from mapped "
+			"memory, which libfuse must not splice or copy itself (see mmapfs(1))\n", arg);
+		return -1;
+	}
 	if (key != FUSE_OPT_KEY_NONOPT)
 		return 1;
 	if (o->nwords == 2) {
@@ -100,25 +117,6 @@ static int parse_size(const char *option, const char *text, uint64_t *out)
 	return 0;
 }
 
-/* The mount's device number, read from mountinfo (a stat() of the mount
- * point would ask this very server, which is not serving yet). */
-static dev_t mount_device(const char *mountpoint)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096];
-	dev_t dev = 0;
-	while (f && fgets(line, sizeof line, f)) {
-		unsigned maj, min;
-		char point[PATH_MAX];
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, point) == 3 &&
-		    strcmp(point, mountpoint) == 0)
-			dev = makedev(maj, min); /* the last one is on top */
-	}
-	if (f)
-		fclose(f);
-	return dev;
-}
-
 static void announce_ready(int fd)
 {
 	if (fd < 0)
@@ -147,7 +145,7 @@ static void prepare_process(void)
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 {
 	if (opts->singlethread)
-		return fuse_session_loop(se);
+		return shutdown_serve_single(se);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)opts->clone_fd);
 	/* UINT_MAX means "not given": keep libfuse's defaults then. */
@@ -155,7 +153,7 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 		fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
 	if (opts->max_threads != UINT_MAX && opts->max_threads != 0)
 		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
-	int rc = fuse_session_loop_mt(se, cfg);
+	int rc = shutdown_serve_multi(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
 }
@@ -164,6 +162,12 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 {
 	struct server s;
 	memset(&s, 0, sizeof s);
+	/* Before any thread exists, so that every thread blocks them. */
+	int e = shutdown_block_signals();
+	if (e < 0) {
+		fprintf(stderr, "mmapfs: cannot set up signal handling: %s\n", strerror(-e));
+		return 1;
+	}
 	uint64_t max_bytes;
 	if (parse_size("max_bytes", o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES, &max_bytes) < 0)
 		return 1;
@@ -205,18 +209,18 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		opts->debug ? trace_operations(fs_operations()) : fs_operations();
 	struct fuse_session *se = fuse_session_new(args, ops,
 						   sizeof(struct fuse_lowlevel_ops), &s);
-	if (se && fuse_set_signal_handlers(se) == 0) {
+	if (se) {
 		if (fuse_session_mount(se, s.mountpoint) == 0) {
-			s.own_dev = mount_device(s.mountpoint);
-			if (fuse_daemonize(opts->foreground) == 0) {
+			s.own_dev = mountinfo_device_of(s.mountpoint);
+			/* The signal thread after the fork of fuse_daemonize. */
+			if (fuse_daemonize(opts->foreground) == 0 && shutdown_start(se) == 0) {
 				announce_ready(o->ready_fd);
-				int loop = serve(se, opts);
-				/* A signal ends the loop with its number: a clean exit. */
-				rc = loop < 0 ? 1 : 0;
+				/* A signal or an unmount ends the loop: a clean exit. */
+				rc = serve(se, opts) < 0 ? 1 : 0;
 			}
+			shutdown_finish();
 			fuse_session_unmount(se);
 		}
-		fuse_remove_signal_handlers(se);
 	}
 	if (se)
 		fuse_session_destroy(se);

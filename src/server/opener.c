@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "control/command.h"
+#include "core/deadlock.h"
 #include "core/msg.h"
 
 /* ---- paths that mean the caller -------------------------------------- */
@@ -213,6 +214,11 @@ static int caller_open(void *ctx, const struct open_plan *plan, struct msg *msg)
 	char path[PATH_MAX + 64];
 	if (!opener_caller_path(plan->path, o->who->tgid, o->who->tid, path, sizeof path))
 		return fail_errno(msg, ENAMETOOLONG);
+	/* The deadlock rule on the path that is opened: /proc/self is the
+	 * caller's here, not the server's. */
+	int rc = deadlock_check_path(path, plan->own_dev, msg);
+	if (rc < 0)
+		return rc;
 	struct open_plan mine = *plan;
 	mine.path = path;
 	if (!o->as_child) {

@@ -44,6 +44,7 @@
 
 #include "control/command.h"
 #include "control/ctlqueue.h"
+#include "core/deadlock.h"
 #include "core/guard.h"
 #include "core/source.h"
 #include "core/table.h"
@@ -83,6 +84,9 @@ static int sandbox_open_source(void *ctx, const struct open_plan *p, struct msg 
 	const char *real = translate(p->path, buf, sizeof buf);
 	if (!real)
 		return fail_errno(msg, ENOENT);
+	int rc = deadlock_check_path(real, p->own_dev, msg);
+	if (rc < 0)
+		return rc;
 	struct open_plan mine = *p;
 	mine.path = real;
 	int fd = open_plan_run(&mine);

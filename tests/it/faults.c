@@ -422,6 +422,12 @@ Test(faults, open_files_of_a_closed_mapping_give_enxio)
 	}
 	int ctl = open(mp(&M, "maps/x/ctl"), O_RDWR);
 	cr_assert(ctl >= 0);
+	ino_t inos[NR + 1];
+	for (int i = 0; i <= NR; i++) {
+		struct stat st;
+		cr_assert_eq(fstat(i < NR ? fds[i] : ctl, &st), 0);
+		inos[i] = st.st_ino;
+	}
 	char buf[256];
 	/* Drop the usage text, then close through the root ctl. */
 	cr_assert_eq(write(ctl, "seek 1", 6), 6);
@@ -446,6 +452,17 @@ Test(faults, open_files_of_a_closed_mapping_give_enxio)
 		cr_expect_eq(pwrite(fds[writes[k].i], writes[k].text, 1, 0), -1, "write %s",
 			     readable[writes[k].i]);
 		cr_expect_eq(errno, ENXIO, "write %s: %s", readable[writes[k].i], strerror(errno));
+	}
+	/* fstat works, as on an unlinked file (the kernel's GETATTR carries
+	 * no handle): nlink 0, the same inode. */
+	for (int i = 0; i <= NR; i++) {
+		int fd = i < NR ? fds[i] : ctl;
+		const char *what = i < NR ? readable[i] : "ctl";
+		struct stat st;
+		cr_expect_eq(fstat(fd, &st), 0, "fstat %s: %s", what, strerror(errno));
+		cr_expect_eq(st.st_nlink, 0, "fstat %s: nlink", what);
+		cr_expect(S_ISREG(st.st_mode), "fstat %s: a regular file", what);
+		cr_expect_eq(st.st_ino, inos[i], "fstat %s: the same inode", what);
 	}
 	errno = 0;
 	cr_expect_eq(fsync(fds[0]), -1, "fsync data");
@@ -473,6 +490,45 @@ Test(faults, open_files_of_a_closed_mapping_give_enxio)
 	d = slurp(sp(&M, "f"), &len);
 	cr_expect(d && len == 18 && memcmp(d, "line one\nline two\n", 18) == 0, "file: %s", d);
 	free(d);
+	expect_server_fine();
+}
+
+/* The shell's way: a mapping's ctl opened read-write, `close` written to
+ * it, then cat (which fstats its input first) reads the result. */
+static int shell_close(void *ctx, int out_fd)
+{
+	const char *dir = ctx;
+	dup2(out_fd, 1);
+	char script[4300];
+	snprintf(script, sizeof script, "cd '%s' && exec 4<>maps/x/ctl && cat <&4 >/dev/null && "
+		 "echo close >&4 && cat <&4 && cd / && stat -L -c 'nlink %%h' /dev/fd/4", dir);
+	execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+	return 127;
+}
+
+Test(faults, a_closed_mappings_ctl_still_reads_its_close_result)
+{
+	make_file(sp(&M, "f"), "abc", 3);
+	map_ok(&M, "%s name=x", sp(&M, "f"));
+	char out[256] = "";
+	size_t got = 0;
+	int rc = run_limited(OP_TIMEOUT_MS, shell_close, M.dir, out, sizeof out - 1, &got);
+	out[got] = '\0';
+	cr_expect_eq(rc, 0, "sh exited %d: '%s'", rc, out);
+	cr_expect_str_eq(out, "ok\nnlink 0\n");
+	struct stat st;
+	cr_expect_eq(stat(mp(&M, "maps/x"), &st), -1, "closed");
+	cr_expect_eq(errno, ENOENT);
+	/* A directory held open keeps answering fstat too. */
+	map_ok(&M, "%s name=d", sp(&M, "f"));
+	int fd = open(mp(&M, "maps/d"), O_RDONLY | O_DIRECTORY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(rmdir(mp(&M, "maps/d")), 0);
+	cr_expect_eq(fstat(fd, &st), 0, "fstat of a closed mapping's open directory: %s",
+		     strerror(errno));
+	cr_expect(S_ISDIR(st.st_mode));
+	close(fd);
+	/* Without open files, its inodes are gone. */
 	expect_server_fine();
 }
 
@@ -696,4 +752,51 @@ Test(faults_fullfs, growth_past_a_full_file_system_is_enospc_not_sigbus, .init =
 	cr_expect_eq(pwrite_timed(mp(&M, "maps/full/data"), "end", 3, 64 * 1024 - 3), 3);
 	free(buf);
 	cr_expect(server_answers(&M));
+}
+
+/* ---- (f) options that would let libfuse touch mapped memory -------------- */
+
+struct server_run {
+	const char *opt;
+	const char *dir;
+};
+
+static int run_server_with(void *ctx, int out_fd)
+{
+	const struct server_run *r = ctx;
+	/* The server itself, not the sanitizer build's wrapper, which keeps
+	 * its stderr in a file. */
+	const char *bin = getenv("MMAPFS_SERVER_BIN") ? getenv("MMAPFS_SERVER_BIN")
+						       : getenv("MMAPFS_BIN");
+	dup2(out_fd, 2);
+	execl(bin ? bin : "src/server/mmapfs", "mmapfs", "-f", "-o", r->opt, r->dir, (char *)NULL);
+	return 127;
+}
+
+/* Refused at startup with a message saying so, before anything is mounted. */
+Test(options, options_that_make_libfuse_move_reply_bytes_are_refused, .timeout = 60)
+{
+	char dir[] = "/tmp/mmapfs-options.XXXXXX";
+	cr_assert(mkdtemp(dir));
+	static const char *const refused[] = { "splice_write", "splice_move", "splice_read",
+					       "io_uring", "io_uring_q_depth=8",
+					       "max_maps=3,splice_write" };
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		struct server_run r = { refused[i], dir };
+		char out[1024] = "";
+		size_t got = 0;
+		int rc = run_limited(OP_TIMEOUT_MS, run_server_with, &r, out, sizeof out - 1, &got);
+		out[got] = '\0';
+		cr_expect(rc > 0, "-o %s: exit status %d, wanted a failure", refused[i], rc);
+		const char *name = strrchr(refused[i], ',') ? strrchr(refused[i], ',') + 1 : refused[i];
+		char want[256];
+		snprintf(want, sizeof want, "mmapfs: option '%s' is refused: mmapfs replies straight "
+			 "from mapped memory", name);
+		cr_expect(strstr(out, want), "-o %s: stderr '%s', wanted '%s...'", refused[i], out,
+			  want);
+		char *mounts = slurp("/proc/self/mounts", NULL);
+		cr_expect(mounts && !strstr(mounts, dir), "-o %s: nothing mounted", refused[i]);
+		free(mounts);
+	}
+	rmdir(dir);
 }

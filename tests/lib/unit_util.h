@@ -118,7 +118,7 @@ static inline ssize_t file_read(const char *path, off_t off, void *buf, size_t n
 }
 
 /* A budget with no limit, for mappings that do not test max_bytes. */
-static struct budget no_limit __attribute__((unused)) = { 0, UINT64_MAX };
+static struct budget no_limit __attribute__((unused)) = { .used = 0, .limit = UINT64_MAX };
 
 /* Establish a mapping as r asks, or fail the test with the message. */
 static inline struct mapping *must_map(const struct map_request *r)

@@ -726,7 +726,7 @@ Test(source, file_on_the_own_device)
 
 Test(budget, mapping_more_than_the_limit)
 {
-	struct budget b = { 0, 2 * (uint64_t)page() };
+	struct budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
 	struct msg m = { "" };
 	struct map_request r = file_req(make_abc_file(3 * (size_t)page()));
 	char want[128];
@@ -740,7 +740,7 @@ Test(budget, mapping_more_than_the_limit)
 
 Test(budget, counts_every_mapping_and_gives_back_on_close)
 {
-	struct budget b = { 0, 2 * (uint64_t)page() };
+	struct budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
 	struct msg msg = { "" };
 	struct map_request r = anon_req(page());
 	struct mapping *one = mapping_new(), *two = mapping_new();
@@ -763,7 +763,7 @@ Test(budget, counts_every_mapping_and_gives_back_on_close)
 
 Test(budget, failed_mmap_gives_the_bytes_back)
 {
-	struct budget b = { 0, 100 * (uint64_t)page() };
+	struct budget b = { .used = 0, .limit = 100 * (uint64_t)page() };
 	struct msg m = { "" };
 	struct map_request r = file_req(make_abc_file(3 * (size_t)page()));
 	r.offset = 1;
@@ -774,7 +774,7 @@ Test(budget, failed_mmap_gives_the_bytes_back)
 
 Test(budget, growing_past_the_limit)
 {
-	struct budget b = { 0, 2 * (uint64_t)page() };
+	struct budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
 	const char *path = make_abc_file((size_t)page());
 	struct map_request r = file_req(path);
 	struct mapping *m = mapping_new();
