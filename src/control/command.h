@@ -20,6 +20,7 @@ struct command_env {
 	uid_t uid;
 	gid_t gid;
 	bool owners_only;	/* multi-user: only a mapping's owner (or root) closes it */
+	pid_t pid;		/* the sender (FUSE's id; 0 if unknown): its RLIMIT_MEMLOCK */
 };
 
 #define RESULT_MAX 96
@@ -28,7 +29,8 @@ struct command_env {
 int command_root(const struct command_env *env, const char *line, size_t len,
 		 char result[RESULT_MAX], struct msg *msg);
 
-/* A mapping's ctl: flush, madvise, move, resize, seek, find, rfind, close. */
+/* A mapping's ctl: flush, madvise, move, resize, seek, find, rfind, lock,
+ * unlock, touch, evict, close. */
 int command_mapping(const struct command_env *env, struct mapping *m, const char *line,
 		    size_t len, char result[RESULT_MAX], struct msg *msg);
 

@@ -347,7 +347,7 @@ static struct command_env caller_env(struct server *s, fuse_req_t req)
 {
 	const struct fuse_ctx *who = fuse_req_ctx(req);
 	struct command_env env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid,
-				   s->allow_other };
+				   s->allow_other, who->pid };
 	return env;
 }
 
