@@ -223,14 +223,28 @@ static int place_gaps(char *p, size_t span)
 	return 0;
 }
 
+/* Where the kernel would align a large anonymous mapping for transparent
+ * huge pages, the mapping inside its gaps is aligned so too. */
+#define HUGE_ALIGN ((size_t)2 << 20)
+
 /* A reservation of span bytes plus a page each side; the start of its
- * middle, or MAP_FAILED. */
+ * middle (aligned to HUGE_ALIGN when span is that large), or MAP_FAILED. */
 static char *reserve_gapped(size_t span, int flags)
 {
 	size_t page = page_size();
-	char *r = mmap(NULL, span + 2 * page, PROT_NONE,
+	size_t align = span >= HUGE_ALIGN ? HUGE_ALIGN : page;
+	size_t total = span + 2 * page + (align - page);
+	char *r = mmap(NULL, total, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (flags & MAP_32BIT), -1, 0);
-	return r == MAP_FAILED ? MAP_FAILED : r + page;
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	char *mid = (char *)(((uintptr_t)r + page + align - 1) / align * align);
+	char *end = r + total;
+	if (mid - page > r)
+		munmap(r, (size_t)(mid - page - r));
+	if (mid + span + page < end)
+		munmap(mid + span + page, (size_t)(end - (mid + span + page)));
+	return mid;
 }
 
 static void unreserve(char *mid, size_t span)

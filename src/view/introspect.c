@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,21 +286,74 @@ static unsigned entry_flags(uint64_t pm, uint64_t kf, bool have_kpf)
 	return f;
 }
 
-static int entry_runs(const struct walk *w, uint64_t first, uint64_t last, unsigned keep,
-		      struct runs *out)
+/* Pages per PMD-sized huge page (hpage_pmd_size; 2 MiB without THP). */
+static size_t pmd_pages(size_t page)
+{
+	static _Atomic size_t pages;
+	size_t n = atomic_load(&pages);
+	if (n)
+		return n;
+	unsigned long bytes = 2ul << 20;
+	FILE *in = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (in) {
+		if (fscanf(in, "%lu", &bytes) != 1 || bytes < page)
+			bytes = 2ul << 20;
+		fclose(in);
+	}
+	atomic_store(&pages, bytes / page);
+	return bytes / page;
+}
+
+/* kpageflags says THP for any large folio; PAGEMAP_SCAN says huge only for
+ * a PMD-mapped one. Keep the fallback to that: a huge page's block of
+ * virtual pages, aligned, all present with consecutive frames, the first
+ * aligned too. block starts at pm[0], aligned. */
+static bool pmd_mapped(const uint64_t *pm, const uint64_t *kf, size_t block)
+{
+	uint64_t pfn = pm[0] & PM_PFN_MASK;
+	if (pfn == 0 || pfn % block != 0)
+		return false;
+	for (size_t k = 0; k < block; k++)
+		if (!(pm[k] & PM_PRESENT) || (pm[k] & PM_PFN_MASK) != pfn + k ||
+		    !(kf[k] & (KPF_THP | KPF_HUGE)))
+			return false;
+	return true;
+}
+
+static void mark_huge(const struct walk *w, uint64_t first, const uint64_t *pm,
+		      const uint64_t *kf, size_t n, unsigned *flags)
+{
+	size_t block = pmd_pages(w->page);
+	uint64_t vpn = (uintptr_t)w->base / w->page + first;
+	for (size_t k = 0; k < n; k++)
+		flags[k] &= ~PGF_HUGE;
+	for (size_t k = (size_t)((block - vpn % block) % block); k + block <= n; k += block)
+		if (pmd_mapped(pm + k, kf + k, block))
+			for (size_t j = k; j < k + block; j++)
+				flags[j] |= PGF_HUGE;
+}
+
+static int entry_runs(const struct walk *w, uint64_t first, uint64_t last, struct runs *out)
 {
 	uint64_t pm[CHUNK_PAGES], kf[CHUNK_PAGES];
-	for (uint64_t i = first; i <= last; i += CHUNK_PAGES) {
-		size_t n = last - i + 1 < CHUNK_PAGES ? (size_t)(last - i + 1) : CHUNK_PAGES;
+	unsigned flags[CHUNK_PAGES];
+	size_t block = pmd_pages(w->page);
+	for (uint64_t i = first; i <= last;) {
+		/* Chunks end on huge-page boundaries, so no block straddles two. */
+		uint64_t vpn = (uintptr_t)w->base / w->page + i;
+		size_t room = CHUNK_PAGES - (block <= CHUNK_PAGES ? (size_t)(vpn % block) : 0);
+		size_t n = last - i + 1 < room ? (size_t)(last - i + 1) : room;
 		int rc = read_entries(w, i, n, pm);
 		if (rc < 0)
 			return rc;
 		read_kpageflags(w, pm, n, kf);
-		for (size_t k = 0; k < n; k++) {
-			unsigned f = entry_flags(pm[k], kf[k], w->kpf >= 0) | keep;
-			if ((rc = runs_add(out, i + k, i + k, f)) < 0)
+		for (size_t k = 0; k < n; k++)
+			flags[k] = entry_flags(pm[k], kf[k], w->kpf >= 0);
+		mark_huge(w, i, pm, kf, n, flags);
+		for (size_t k = 0; k < n; k++)
+			if ((rc = runs_add(out, i + k, i + k, flags[k])) < 0)
 				return rc;
-		}
+		i += n;
 	}
 	return 0;
 }
@@ -451,7 +505,7 @@ static int collect_runs(struct mapping *m, const struct walk *w, struct runs *ou
 		if ((rc = scan_runs(w, &base)) == 0)
 			rc = dirty_split(w, &base, &split);
 	} else {
-		rc = entry_runs(w, 0, w->pages - 1, 0, &split);
+		rc = entry_runs(w, 0, w->pages - 1, &split);
 	}
 	if (rc == 0 && maybe_locked(m))
 		rc = locked_ranges(w, &locked);

@@ -1,0 +1,659 @@
+/* it/pages.c - every page state and pagemap flag this machine can produce,
+ * through a real mount, on both the PAGEMAP_SCAN path and the
+ * /proc/self/pagemap fallback (MMAPFS_NO_PAGEMAP_SCAN=1); smaps covering
+ * exactly the mapping; source read afresh; lock, unlock, touch and evict. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/harness.h"
+#include "lib/harness_extra.h"
+
+#define TMPFS_MAGIC_NUMBER 0x01021994
+
+static struct mnt M;
+static long PAGE;
+
+/* Each test runs twice: on the kernel's PAGEMAP_SCAN and on the fallback. */
+static void up_scan(void)
+{
+	PAGE = sysconf(_SC_PAGESIZE);
+	unsetenv("MMAPFS_NO_PAGEMAP_SCAN");
+	mnt_start(&M, NULL);
+}
+
+static void up_fallback(void)
+{
+	PAGE = sysconf(_SC_PAGESIZE);
+	setenv("MMAPFS_NO_PAGEMAP_SCAN", "1", 1);
+	mnt_start(&M, NULL);
+	unsetenv("MMAPFS_NO_PAGEMAP_SCAN");
+}
+
+static void down(void)
+{
+	mnt_stop(&M);
+}
+
+TestSuite(scan, .init = up_scan, .fini = down, .timeout = 60);
+TestSuite(fallback, .init = up_fallback, .fini = down, .timeout = 60);
+TestSuite(pages, .init = up_scan, .fini = down, .timeout = 60);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *text_of(const char *name, const char *file)
+{
+	size_t len;
+	char *t = slurp(mp(&M, "maps/%s/%s", name, file), &len);
+	cr_assert(t, "read maps/%s/%s: %s", name, file, strerror(errno));
+	return t;
+}
+
+static void run_ok(const char *name, const char *command)
+{
+	char out[256];
+	int rc = map_cmd(&M, name, command, out, sizeof out);
+	cr_assert_eq(rc, 0, "%s: %s (%s)", command, out, strerror(-rc));
+}
+
+/* Every line of pagemap is "FIRST LAST FLAGS"; the runs cover pages 0 to
+ * pages - 1 in order, and no two neighbours have the same flags. */
+static void check_runs(const char *map, long pages)
+{
+	long next = 0;
+	char prev[256] = "";
+	for (const char *l = map; *l;) {
+		long first, last;
+		char flags[256];
+		int used = 0;
+		cr_assert_eq(sscanf(l, "%ld %ld %255s%n", &first, &last, flags, &used), 3,
+			     "bad line in: %s", map);
+		cr_assert_eq(first, next, "runs leave a hole or overlap before %ld: %s", first, map);
+		cr_assert_geq(last, first, "%s", map);
+		cr_assert_str_neq(flags, prev, "two neighbouring runs with flags %s: %s", flags, map);
+		snprintf(prev, sizeof prev, "%s", flags);
+		next = last + 1;
+		l += used;
+		cr_assert_eq(*l, '\n', "%s", map);
+		l++;
+	}
+	cr_assert_eq(next, pages, "the runs end at %ld, not %ld: %s", next, pages, map);
+}
+
+/* The flags of page i, from pagemap (checked as a whole first). */
+static char *flags_at(const char *name, long i, long pages)
+{
+	char *map = text_of(name, "pagemap");
+	check_runs(map, pages);
+	char *found = NULL;
+	for (const char *l = map; *l && !found; l = strchr(l, '\n') + 1) {
+		long first, last;
+		char flags[256];
+		if (sscanf(l, "%ld %ld %255s", &first, &last, flags) == 3 && first <= i && i <= last)
+			found = strdup(flags);
+	}
+	free(map);
+	cr_assert(found);
+	return found;
+}
+
+static bool has_flag(const char *flags, const char *flag)
+{
+	size_t n = strlen(flag);
+	for (const char *p = flags; (p = strstr(p, flag)); p += n)
+		if ((p == flags || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static void expect_flags(const char *name, long i, long pages, const char *want_all,
+			 const char *want_none)
+{
+	char *f = flags_at(name, i, pages);
+	char words[256];
+	snprintf(words, sizeof words, "%s", want_all);
+	for (char *w = strtok(words, ","); w; w = strtok(NULL, ","))
+		cr_expect(has_flag(f, w), "page %ld: flags '%s' lack %s", i, f, w);
+	snprintf(words, sizeof words, "%s", want_none ? want_none : "");
+	for (char *w = strtok(words, ","); w; w = strtok(NULL, ","))
+		cr_expect(!has_flag(f, w), "page %ld: flags '%s' have %s", i, f, w);
+	free(f);
+}
+
+static void expect_pages(const char *name, const char *want)
+{
+	char *p = text_of(name, "pages");
+	cr_expect_str_eq(p, want, "maps/%s/pages: %s, not %s", name, p, want);
+	free(p);
+}
+
+/* A file of n pages (each its own letter) on disk and written back, so
+ * its pages are clean. */
+static void clean_file(const char *path, int n)
+{
+	char *buf = malloc((size_t)(n * PAGE));
+	for (int i = 0; i < n; i++)
+		memset(buf + i * PAGE, 'a' + i, (size_t)PAGE);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, buf, (size_t)(n * PAGE)), n * PAGE);
+	cr_assert_eq(fdatasync(fd), 0);
+	close(fd);
+	free(buf);
+}
+
+/* A directory on a file system that writes back (not tmpfs), or NULL. */
+static const char *writeback_dir(void)
+{
+	static const char *const dirs[] = { "/var/tmp", "/tmp", NULL };
+	struct statfs s;
+	if (statfs(M.scratch, &s) == 0 && s.f_type != TMPFS_MAGIC_NUMBER)
+		return M.scratch;
+	for (int i = 0; dirs[i]; i++)
+		if (statfs(dirs[i], &s) == 0 && s.f_type != TMPFS_MAGIC_NUMBER)
+			return dirs[i];
+	return NULL;
+}
+
+static void touch_byte(const char *name, long off)
+{
+	char c;
+	cr_assert_eq(pread_timed(mp(&M, "maps/%s/data", name), &c, 1, off), 1);
+}
+
+static void write_byte(const char *name, long off)
+{
+	cr_assert_eq(pwrite_timed(mp(&M, "maps/%s/data", name), "x", 1, off), 1);
+}
+
+/* ---- the states, on both paths ------------------------------------------- */
+
+static char page_of(const char *name, long i);
+
+static void zero_page(void)
+{
+	map_ok(&M, "anon length=%ld flags=private name=z", 4 * PAGE);
+	touch_byte("z", 0);
+	touch_byte("z", 2 * PAGE);
+	write_byte("z", 3 * PAGE);
+	expect_pages("z", "Z.ZC\n");
+	expect_flags("z", 0, 4, "present,zero", "anon,copy,file,shared");
+	expect_flags("z", 1, 4, "none", NULL);
+	expect_flags("z", 3, 4, "present,anon,copy", "zero,file,shared");
+}
+
+Test(scan, a_read_of_private_anonymous_memory_is_the_zero_page) { zero_page(); }
+Test(fallback, a_read_of_private_anonymous_memory_is_the_zero_page) { zero_page(); }
+
+static void guard_page(void)
+{
+	map_ok(&M, "anon length=%ld flags=private name=g", 4 * PAGE);
+	write_byte("g", 0);
+	char out[256];
+	int rc = map_cmd(&M, "g", "madvise guard_install 4096 8192", out, sizeof out);
+	if (rc == -EINVAL)
+		cr_skip_test("this kernel has no MADV_GUARD_INSTALL: %s", out);
+	cr_assert_eq(rc, 0, "%s", out);
+	expect_pages("g", "CGG.\n");
+	expect_flags("g", 1, 4, "guard", "swapped,present,anon");
+	cr_expect_eq(pread_timed(mp(&M, "maps/g/data"), out, 1, PAGE), -EIO);
+	run_ok("g", "madvise guard_remove 4096 8192");
+	expect_pages("g", "C...\n");
+}
+
+Test(scan, a_guard_page_is_G_not_swapped) { guard_page(); }
+Test(fallback, a_guard_page_is_G_not_swapped) { guard_page(); }
+
+static void dirty_then_flushed(void)
+{
+	const char *dir = writeback_dir();
+	if (!dir)
+		cr_skip_test("no file system here writes back (all tmpfs): D cannot show");
+	char path[4200];
+	snprintf(path, sizeof path, "%s/dirty.%d", dir, (int)getpid());
+	clean_file(path, 3);
+	map_ok(&M, "%s name=d", path);
+	touch_byte("d", 0);
+	touch_byte("d", PAGE);
+	touch_byte("d", 2 * PAGE);
+	expect_pages("d", "MMM\n");
+	write_byte("d", PAGE);
+	/* Dirt is kept per folio: pages that share one with page 1 (a large
+	 * folio of the file's page cache) are dirty with it. */
+	cr_expect_eq(page_of("d", 1), 'D');
+	expect_flags("d", 1, 3, "present,file,shared,dirty", "copy,anon");
+	run_ok("d", "flush");
+	expect_pages("d", "MMM\n");
+	expect_flags("d", 1, 3, "present,file,shared", "dirty");
+	unlink(path);
+}
+
+Test(scan, a_shared_write_is_D_until_flush_then_M) { dirty_then_flushed(); }
+Test(fallback, a_shared_write_is_D_until_flush_then_M) { dirty_then_flushed(); }
+
+static void memfd_is_never_dirty(void)
+{
+	map_ok(&M, "anon length=%ld name=s", 2 * PAGE);
+	write_byte("s", 0);
+	expect_pages("s", "M.\n");
+	expect_flags("s", 0, 2, "present,file,shared", "dirty,anon,copy");
+}
+
+Test(scan, shared_anonymous_memory_shows_M_not_D) { memfd_is_never_dirty(); }
+Test(fallback, shared_anonymous_memory_shows_M_not_D) { memfd_is_never_dirty(); }
+
+static void copy_of_a_file(void)
+{
+	clean_file(sp(&M, "f"), 3);
+	map_ok(&M, "%s access=copy name=cow", sp(&M, "f"));
+	touch_byte("cow", 0);
+	write_byte("cow", PAGE);
+	char *p = text_of("cow", "pages");
+	cr_expect_eq(p[0], 'M', "a page only read is the file's own: %s", p);
+	cr_expect_eq(p[1], 'C', "%s", p);
+	free(p);
+	expect_flags("cow", 1, 3, "present,anon,copy", "file,shared,dirty");
+	expect_flags("cow", 0, 3, "present,file,shared", "copy,dirty");
+}
+
+Test(scan, a_written_page_of_a_copy_mapping_is_C) { copy_of_a_file(); }
+Test(fallback, a_written_page_of_a_copy_mapping_is_C) { copy_of_a_file(); }
+
+static char page_of(const char *name, long i)
+{
+	char *p = text_of(name, "pages");
+	char c = (size_t)i < strlen(p) ? p[i] : '?';
+	free(p);
+	return c;
+}
+
+static void evicted(void)
+{
+	clean_file(sp(&M, "e"), 4);
+	map_ok(&M, "%s name=e", sp(&M, "e"));
+	run_ok("e", "touch");
+	expect_pages("e", "MMMM\n");
+	run_ok("e", "evict");
+	expect_pages("e", "....\n");
+	expect_flags("e", 1, 4, "none", NULL);
+	/* The kernel reads ahead and maps neighbours (and may hold several
+	 * pages in one folio): only the page touched is sure to be mapped. */
+	run_ok("e", "touch 8192 1");
+	cr_expect_eq(page_of("e", 2), 'M');
+	run_ok("e", "evict 8192 4096");
+	cr_expect_eq(page_of("e", 2), '.');
+}
+
+Test(scan, evict_leaves_pages_not_in_memory_and_touch_brings_them_back) { evicted(); }
+Test(fallback, evict_leaves_pages_not_in_memory_and_touch_brings_them_back) { evicted(); }
+
+static void locked(void)
+{
+	map_ok(&M, "anon length=%ld flags=private name=l", 4 * PAGE);
+	run_ok("l", "lock 4096 4096");
+	expect_flags("l", 1, 4, "locked,present,anon,copy", NULL);
+	expect_flags("l", 0, 4, "none", NULL);
+	expect_flags("l", 2, 4, "none", NULL);
+	char *s = text_of("l", "smaps");
+	cr_expect(strstr(s, " lo"), "a locked VMA: %s", s);
+	free(s);
+	run_ok("l", "unlock");
+	char *map = text_of("l", "pagemap");
+	check_runs(map, 4);
+	cr_expect(!strstr(map, "locked"), "%s", map);
+	free(map);
+}
+
+Test(scan, lock_shows_locked_and_unlock_takes_it_away) { locked(); }
+Test(fallback, lock_shows_locked_and_unlock_takes_it_away) { locked(); }
+
+static bool thp_available(void)
+{
+	char *t = slurp("/sys/kernel/mm/transparent_hugepage/enabled", NULL);
+	bool ok = t && !strstr(t, "[never]");
+	free(t);
+	return ok;
+}
+
+static void huge(void)
+{
+	if (!thp_available())
+		cr_skip_test("transparent huge pages are off on this machine");
+	long len = 4L << 20;
+	map_ok(&M, "anon length=%ld flags=private name=h", len);
+	run_ok("h", "madvise hugepage");
+	run_ok("h", "touch");
+	char *map = text_of("h", "pagemap");
+	check_runs(map, len / PAGE);
+	if (!strstr(map, "huge")) {
+		free(map);
+		cr_skip_test("the kernel gave no huge page (memory fragmented?)");
+	}
+	/* A 2 MiB-aligned mapping: read, it maps the huge zero page. */
+	cr_expect(strncmp(map, "0 1023 present,zero,huge\n", 25) == 0 ||
+		  strncmp(map, "0 511 present,zero,huge\n", 24) == 0, "%s", map);
+	free(map);
+	write_byte("h", 0);
+	map = text_of("h", "pagemap");
+	check_runs(map, len / PAGE);
+	cr_expect(strstr(map, "0 511 present,anon,copy,huge\n"), "written: a huge copy: %s", map);
+	free(map);
+}
+
+Test(scan, touched_memory_advised_hugepage_is_huge) { huge(); }
+Test(fallback, touched_memory_advised_hugepage_is_huge) { huge(); }
+
+/* The same scenario on both paths gives the same pagemap. */
+static void scenario(const struct mnt *m, char **pages, char **pagemap)
+{
+	char out[256];
+	cr_assert_str_eq(map_ok(m, "anon length=%ld flags=private name=x", 64 * PAGE), "x");
+	cr_assert_eq(pread_timed(mp(m, "maps/x/data"), out, 1, 3 * PAGE), 1);
+	for (long i = 10; i < 20; i++)
+		cr_assert_eq(pwrite_timed(mp(m, "maps/x/data"), "y", 1, i * PAGE), 1);
+	cr_assert_eq(map_cmd(m, "x", "madvise guard_install 0x20000 8192", out, sizeof out), 0);
+	cr_assert_eq(map_cmd(m, "x", "lock 0x30000 0x2000", out, sizeof out), 0, "%s", out);
+	*pages = slurp(mp(m, "maps/x/pages"), NULL);
+	*pagemap = slurp(mp(m, "maps/x/pagemap"), NULL);
+	cr_assert(*pages && *pagemap);
+}
+
+Test(pages, scan_and_fallback_agree)
+{
+	struct mnt F;
+	setenv("MMAPFS_NO_PAGEMAP_SCAN", "1", 1);
+	mnt_start(&F, NULL);
+	unsetenv("MMAPFS_NO_PAGEMAP_SCAN");
+	char *p1, *m1, *p2, *m2;
+	scenario(&M, &p1, &m1);
+	scenario(&F, &p2, &m2);
+	cr_expect_str_eq(p1, p2);
+	cr_expect_str_eq(m1, m2);
+	check_runs(m1, 64);
+	char want[66];
+	memset(want, '.', 64);
+	want[3] = 'Z';
+	memset(want + 10, 'C', 10);
+	memset(want + 32, 'G', 2);
+	memset(want + 48, 'C', 2); /* lock faults in writable private pages */
+	strcpy(want + 64, "\n");
+	cr_expect_str_eq(p1, want);
+	mnt_stop(&F);
+	free(p1);
+	free(m1);
+	free(p2);
+	free(m2);
+}
+
+/* ---- cost, smaps, source --------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+Test(pages, pagemap_of_a_sparse_64G_mapping_takes_well_under_a_second)
+{
+	map_ok(&M, "anon length=64G flags=private,noreserve name=big");
+	write_byte("big", 0);
+	write_byte("big", 32LL << 30);
+	write_byte("big", (64LL << 30) - 1);
+	static char buf[1 << 16];
+	long long t0 = now_ms();
+	ssize_t n = read_timed(mp(&M, "maps/big/pagemap"), buf, sizeof buf - 1);
+	long long took = now_ms() - t0;
+	cr_assert_gt(n, 0, "%s", strerror((int)-n));
+	buf[n] = '\0';
+	cr_expect_lt(took, 500, "pagemap took %lld ms", took);
+	long pages = (64L << 30) / PAGE;
+	check_runs(buf, pages);
+	char want[256];
+	snprintf(want, sizeof want, "0 0 present,anon,copy\n1 %ld none\n%ld %ld present,anon,copy\n",
+		 pages / 2 - 1, pages / 2, pages / 2);
+	cr_expect(strncmp(buf, want, strlen(want)) == 0, "%s", buf);
+}
+
+/* The smaps records' ranges: contiguous, from the first start to the last
+ * end; returns their total size in bytes. */
+static long long smaps_span(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	long long total = 0;
+	*lo = *hi = 0;
+	for (const char *l = s; *l; l = strchr(l, '\n') + 1) {
+		unsigned long a, b;
+		char dash;
+		if (sscanf(l, "%lx%c%lx ", &a, &dash, &b) == 3 && dash == '-') {
+			if (*hi)
+				cr_expect_eq(a, *hi, "records are contiguous: %s", s);
+			else
+				*lo = a;
+			*hi = b;
+			total += (long long)(b - a);
+		}
+		if (!strchr(l, '\n'))
+			break;
+	}
+	return total;
+}
+
+static void expect_exact_smaps(const char *name, long long len)
+{
+	char *s = text_of(name, "smaps");
+	unsigned long lo, hi;
+	long long span = (len + PAGE - 1) / PAGE * PAGE;
+	cr_expect_eq(smaps_span(s, &lo, &hi), span, "maps/%s/smaps covers %lx-%lx, not %lld bytes",
+		     name, lo, hi, span);
+	free(s);
+}
+
+Test(pages, smaps_covers_exactly_the_mapping)
+{
+	map_ok(&M, "anon length=100G flags=private,noreserve name=huge");
+	expect_exact_smaps("huge", 100LL << 30);
+	/* Neighbours with the same flags, and a file mapped at adjacent
+	 * offsets, would merge without the gaps. */
+	for (int i = 0; i < 4; i++)
+		map_ok(&M, "anon length=%ld flags=private name=p%d", 3 * PAGE, i);
+	map_ok(&M, "anon length=%ld flags=private prot=none name=none", 2 * PAGE);
+	clean_file(sp(&M, "f"), 4);
+	map_ok(&M, "%s length=%ld name=f0", sp(&M, "f"), 2 * PAGE);
+	map_ok(&M, "%s offset=%ld name=f1", sp(&M, "f"), 2 * PAGE);
+	for (int i = 0; i < 4; i++) {
+		char n[8];
+		snprintf(n, sizeof n, "p%d", i);
+		expect_exact_smaps(n, 3 * PAGE);
+	}
+	expect_exact_smaps("none", 2 * PAGE);
+	expect_exact_smaps("f0", 2 * PAGE);
+	expect_exact_smaps("f1", 2 * PAGE);
+	/* The gaps are nobody's: not in pages, nor pagemap. */
+	expect_pages("p1", "...\n");
+	char *map = text_of("p1", "pagemap");
+	cr_expect_str_eq(map, "0 2 none\n");
+	free(map);
+}
+
+Test(pages, smaps_stays_exact_across_resizes)
+{
+	map_ok(&M, "anon length=%ld flags=private name=r", 3 * PAGE);
+	map_ok(&M, "anon length=%ld flags=private name=n", 3 * PAGE);
+	write_byte("r", 0);
+	run_ok("r", "resize 5000000");
+	expect_exact_smaps("r", 5000000);
+	expect_exact_smaps("n", 3 * PAGE);
+	run_ok("r", "resize 100");
+	expect_exact_smaps("r", 100);
+	run_ok("r", "resize 0");
+	char *s = text_of("r", "smaps");
+	cr_expect_str_eq(s, "");
+	free(s);
+	run_ok("r", "resize 8192");
+	expect_exact_smaps("r", 8192);
+	char one;
+	cr_assert_eq(pread_timed(mp(&M, "maps/r/data"), &one, 1, 0), 1);
+	cr_expect_eq(one, 0, "a mapping grown from 0 is zeros");
+}
+
+Test(pages, closing_releases_the_gaps)
+{
+	char maps[64];
+	snprintf(maps, sizeof maps, "/proc/%d/maps", (int)M.pid);
+	map_ok(&M, "anon length=%ld flags=private name=c", PAGE);
+	char *before = slurp(maps, NULL);
+	cr_assert(before);
+	cr_expect(strstr(before, "mmapfs:gap"), "the gaps are the memfd mmapfs:gap: %s", before);
+	char out[128];
+	cr_assert_eq(root_cmd(&M, "close c", out, sizeof out), 0, "%s", out);
+	char *after = slurp(maps, NULL);
+	cr_expect(!strstr(after, "mmapfs:gap"), "no gap left after close: %s", after);
+	free(before);
+	free(after);
+}
+
+static void expect_source(const char *name, const char *want)
+{
+	char got[4200];
+	cr_assert_eq(attr_text(&M, name, "source", got, sizeof got), 0);
+	cr_expect_str_eq(got, want);
+}
+
+Test(pages, source_follows_rename_and_unlink)
+{
+	char a[4200], b[4200], deleted[4300];
+	snprintf(a, sizeof a, "%s", sp(&M, "before"));
+	snprintf(b, sizeof b, "%s", sp(&M, "after"));
+	snprintf(deleted, sizeof deleted, "%s (deleted)", b);
+	const char *modes[] = { "yes", "no" };
+	for (int i = 0; i < 2; i++) {
+		clean_file(a, 2);
+		char name[8];
+		snprintf(name, sizeof name, "s%d", i);
+		map_ok(&M, "%s trackfd=%s name=%s", a, modes[i], name);
+		expect_source(name, a);
+		cr_assert_eq(rename(a, b), 0);
+		expect_source(name, b);
+		cr_assert_eq(unlink(b), 0);
+		expect_source(name, deleted);
+	}
+	map_ok(&M, "anon length=1 name=an");
+	expect_source("an", "anonymous");
+}
+
+/* ---- the commands' ranges and the memory-lock limit ------------------------ */
+
+Test(pages, range_errors_are_madvise_s)
+{
+	map_ok(&M, "anon length=%ld flags=private name=q", 2 * PAGE);
+	const char *verbs[] = { "lock", "unlock", "touch", "evict" };
+	for (int i = 0; i < 4; i++) {
+		char c[128], out[256], want[128];
+		struct { const char *args, *msg; } bad[] = {
+			{ "-1", "start out of bounds" }, { "8192", "start out of bounds" },
+			{ "0 -1", "length invalid" }, { "1 0x7fffffffffffffff", "length too large" },
+		};
+		for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+			snprintf(c, sizeof c, "%s %s", verbs[i], bad[k].args);
+			cr_expect_eq(map_cmd(&M, "q", c, out, sizeof out), -EINVAL, "%s", c);
+			snprintf(want, sizeof want, "error: %s %s", verbs[i], bad[k].msg);
+			cr_expect_str_eq(out, want, "%s", c);
+		}
+		snprintf(c, sizeof c, "%s 0 1 2", verbs[i]);
+		cr_expect_eq(map_cmd(&M, "q", c, out, sizeof out), -EINVAL);
+		snprintf(want, sizeof want, "error: usage: %s [START [LENGTH]]", verbs[i]);
+		cr_expect_str_eq(out, want);
+		snprintf(c, sizeof c, "%s zero", verbs[i]);
+		cr_expect_eq(map_cmd(&M, "q", c, out, sizeof out), -EINVAL, "%s: %s", c, out);
+		/* A length past the end stops at the end, as madvise's does. */
+		snprintf(c, sizeof c, "%s 4096 1G", verbs[i]);
+		cr_expect_eq(map_cmd(&M, "q", c, out, sizeof out), 0, "%s: %s", c, out);
+	}
+	/* lock faults in a writable private page: a copy. */
+	expect_pages("q", ".C\n");
+}
+
+Test(pages, touch_of_a_guard_page_is_EIO_and_of_an_unreadable_mapping_EACCES)
+{
+	map_ok(&M, "anon length=%ld flags=private name=t", 2 * PAGE);
+	char out[256];
+	if (map_cmd(&M, "t", "madvise guard_install 4096", out, sizeof out) == 0) {
+		cr_expect_eq(map_cmd(&M, "t", "touch", out, sizeof out), -EIO, "%s", out);
+		cr_expect(mnt_alive(&M));
+	}
+	map_ok(&M, "anon length=%ld flags=private prot=none name=u", PAGE);
+	cr_expect_eq(map_cmd(&M, "u", "touch", out, sizeof out), -EACCES, "%s", out);
+}
+
+/* Lock as a process without CAP_IPC_LOCK under a given RLIMIT_MEMLOCK: the
+ * result of the write, as the child's exit status (errno). */
+struct limited_lock {
+	const char *ctl;
+	const char *command;
+	rlim_t limit;
+};
+
+static int lock_without_cap(void *p, int out_fd)
+{
+	(void)out_fd;
+	struct limited_lock *l = p;
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 200;
+	d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	struct rlimit rl = { l->limit, l->limit };
+	if (syscall(SYS_capset, &h, d) < 0 || setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return 201;
+	char out[256];
+	int rc = ctl_raw(l->ctl, l->command, strlen(l->command), out, sizeof out);
+	return -rc;
+}
+
+static int limited(const char *command, rlim_t limit)
+{
+	struct limited_lock l = { mp(&M, "maps/k/ctl"), command, limit };
+	return run_limited(OP_TIMEOUT_MS, lock_without_cap, &l, NULL, 0, NULL);
+}
+
+Test(pages, lock_is_bounded_by_the_caller_s_RLIMIT_MEMLOCK)
+{
+	map_ok(&M, "anon length=%ld flags=private name=k", 8 * PAGE);
+	cr_expect_eq(limited("lock", 0), EPERM, "no locking at all with a limit of 0");
+	cr_expect_eq(limited("lock", 4 * PAGE), ENOMEM, "8 pages above a 4-page limit");
+	cr_expect_eq(limited("lock 0 16384", 4 * PAGE), 0);
+	cr_expect_eq(limited("lock 0 16384", 4 * PAGE), 0, "the same pages again cost nothing");
+	cr_expect_eq(limited("lock 16384 4096", 4 * PAGE), ENOMEM, "a fifth page is too many");
+	cr_expect_eq(limited("unlock 0 4096", 4 * PAGE), 0);
+	cr_expect_eq(limited("lock 16384 4096", 4 * PAGE), 0, "after unlocking one page");
+	/* Root, with CAP_IPC_LOCK, may lock it all. */
+	run_ok("k", "lock");
+}
+
+/* ---- resident ------------------------------------------------------------- */
+
+Test(pages, resident_counts_no_zero_pages)
+{
+	map_ok(&M, "anon length=%ld flags=private name=rz", 8 * PAGE);
+	run_ok("rz", "touch");
+	expect_pages("rz", "ZZZZZZZZ\n");
+	write_byte("rz", 0);
+	char *s = slurp(mp(&M, "stats"), NULL);
+	char want[64];
+	snprintf(want, sizeof want, "\nresident %ld\n", PAGE);
+	cr_expect(strstr(s, want), "one page holds memory: %s", s);
+	free(s);
+}
