@@ -62,17 +62,16 @@ char page_char(unsigned f)
 		return 'G';
 	if (f & PGF_SWAPPED)
 		return 'S';
-	if (!(f & PGF_PRESENT) && !(f & PGF_INCORE))
-		return '.';
+	if (!(f & PGF_PRESENT))
+		return (f & PGF_INCORE) ? 'R' : '.';
+	/* Mapped here: Z, C and D are kinds of mapped pages. */
 	if (f & PGF_ZERO)
 		return 'Z';
 	if (f & PGF_COPY)
 		return 'C';
 	if (f & PGF_DIRTY)
 		return 'D';
-	if (f & PGF_PRESENT)
-		return 'M';
-	return 'R';
+	return 'M';
 }
 
 static const char *const flag_names[PGF_NAMED] = {
