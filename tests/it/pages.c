@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -656,4 +658,162 @@ Test(pages, resident_counts_no_zero_pages)
 	snprintf(want, sizeof want, "\nresident %ld\n", PAGE);
 	cr_expect(strstr(s, want), "one page holds memory: %s", s);
 	free(s);
+}
+
+/* ---- mmapctl: the page map, JSON, watch, the new commands -------------------- */
+
+struct client {
+	char *argv[16];
+	const char *mount;
+};
+
+static int exec_mmapctl(void *p, int out_fd)
+{
+	struct client *c = p;
+	const char *bin = getenv("MMAPCTL_BIN");
+	setenv("MMAPFS_MOUNT", c->mount, 1);
+	if (dup2(out_fd, 1) < 0)
+		return 126;
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0)
+		dup2(null, 0);
+	execv(bin && *bin ? bin : "src/mmapctl/mmapctl", c->argv);
+	return 127;
+}
+
+/* mmapctl ARGS... (NULL-terminated) with a time limit; its stdout in out. */
+static int mmapctl_run(char *out, size_t cap, int timeout_ms, const char *first, ...)
+{
+	struct client c = { { (char *)"mmapctl" }, M.dir };
+	va_list ap;
+	va_start(ap, first);
+	size_t n = 1;
+	for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
+		c.argv[n++] = (char *)a;
+	va_end(ap);
+	size_t got = 0;
+	int rc = run_limited(timeout_ms, exec_mmapctl, &c, out, cap - 1, &got);
+	out[got] = '\0';
+	return rc;
+}
+
+TestSuite(client, .init = up_scan, .fini = down, .timeout = 60);
+
+Test(client, pages_draws_the_new_states_and_counts_them)
+{
+	static char out[1 << 16];
+	map_ok(&M, "anon length=%ld flags=private name=a", 6 * PAGE);
+	touch_byte("a", 0);
+	write_byte("a", PAGE);
+	run_ok("a", "madvise guard_install 8192 4096");
+	cr_assert_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "pages", "a", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "\n0 ZCG...\n"), "%s", out);
+	cr_expect(strstr(out, "  G  guard page (madvise guard_install)                 1   16.7%\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "  Z  the kernel's zero page (read, never written)       1   16.7%\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "  D  mapped here, shared, dirty (not yet written back)  0    0.0%\n"),
+		  "%s", out);
+	cr_expect_null(strchr(out, '\033'), "no colour when piped");
+	cr_assert_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "pages", "--color=always", "a",
+				 NULL), 0);
+	cr_expect(strstr(out, "\033[0;97;45mG"), "guard pages have a colour: %s", out);
+	/* ls: only the copy holds memory (not the zero page, not the guard). */
+	cr_assert_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "ls", NULL), 0);
+	cr_expect(strstr(out, "17%\n"), "1 of 6 pages: %s", out);
+}
+
+Test(client, pages_json_has_the_counts_and_the_runs)
+{
+	static char out[1 << 16];
+	map_ok(&M, "anon length=%ld flags=private name=j", 4 * PAGE);
+	touch_byte("j", 0);
+	write_byte("j", 2 * PAGE);
+	cr_assert_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "pages", "--json", "j", NULL), 0);
+	char want[1024];
+	snprintf(want, sizeof want,
+		 "{\"name\":\"j\",\"pagesize\":%ld,\"pages\":4,\"counts\":{\"G\":0,\"S\":0,\".\":2,"
+		 "\"Z\":1,\"C\":1,\"D\":0,\"M\":0,\"R\":0},\"resident\":1,\"runs\":["
+		 "{\"first\":0,\"last\":0,\"flags\":[\"present\",\"zero\"]},"
+		 "{\"first\":1,\"last\":1,\"flags\":[]},"
+		 "{\"first\":2,\"last\":2,\"flags\":[\"present\",\"anon\",\"copy\"]},"
+		 "{\"first\":3,\"last\":3,\"flags\":[]}]}\n", PAGE);
+	cr_expect_str_eq(out, want);
+	/* The same, parsed by a JSON parser. */
+	char path[4200];
+	snprintf(path, sizeof path, "%s/j.json", M.scratch);
+	make_file(path, out, strlen(out));
+	char py[8400];
+	snprintf(py, sizeof py, "python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
+		 "sys.exit(0 if d[\"counts\"][\"Z\"]==1 and d[\"runs\"][2][\"flags\"][2]==\"copy\" "
+		 "else 1)'", path);
+	cr_expect_eq(system(py), 0, "python's json reads it: %s", out);
+}
+
+/* --watch piped prints a frame when the map changes, and only then. */
+static int count_frames(const char *out, const char *header)
+{
+	int n = 0;
+	for (const char *p = out; (p = strstr(p, header)); p++)
+		n++;
+	return n;
+}
+
+Test(client, pages_watch_piped_prints_a_frame_only_on_change)
+{
+	static char out[1 << 16];
+	map_ok(&M, "anon length=%ld flags=private name=w", 4 * PAGE);
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct client c = { { (char *)"mmapctl", (char *)"pages", (char *)"--watch",
+				      (char *)"0.05", (char *)"w", NULL }, M.dir };
+		close(p[0]);
+		_exit(exec_mmapctl(&c, p[1]));
+	}
+	close(p[1]);
+	usleep(400 * 1000); /* several intervals: one frame */
+	write_byte("w", 0);
+	usleep(400 * 1000);
+	touch_byte("w", 3 * PAGE);
+	usleep(400 * 1000);
+	char ctl_out[64];
+	cr_assert_eq(root_cmd(&M, "close w", ctl_out, sizeof ctl_out), 0);
+	/* Closing ends the watch (status 0), within a few intervals. */
+	int st = -1;
+	for (int i = 0; i < 100 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(50 * 1000);
+	if (waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		cr_assert_fail("the watch did not end when its mapping was closed");
+	}
+	ssize_t n = read(p[0], out, sizeof out - 1);
+	close(p[0]);
+	out[n > 0 ? n : 0] = '\0';
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	cr_expect_eq(count_frames(out, "maps/w: 4 pages"), 3, "three states, three frames: %s", out);
+	cr_expect(strstr(out, "\n0 ....\n") && strstr(out, "\n0 C...\n") && strstr(out, "\n0 C..Z\n"),
+		  "%s", out);
+}
+
+Test(client, lock_unlock_touch_evict)
+{
+	static char out[4096];
+	clean_file(sp(&M, "f"), 4);
+	map_ok(&M, "%s name=f", sp(&M, "f"));
+	cr_expect_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "touch", "f", NULL), 0);
+	expect_pages("f", "MMMM\n");
+	cr_expect_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "evict", "f", NULL), 0);
+	expect_pages("f", "....\n");
+	cr_expect_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "lock", "f", "4096", "4096", NULL),
+		     0);
+	expect_flags("f", 1, 4, "locked,present", NULL);
+	cr_expect_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "unlock", "f", NULL), 0);
+	expect_flags("f", 1, 4, "present", "locked");
+	cr_expect_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "touch", "f", "-1", NULL), 1,
+		     "a refused range is status 1");
+	cr_expect_str_eq(out, "", "nothing on stdout");
 }
