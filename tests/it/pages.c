@@ -463,6 +463,31 @@ static void expect_exact_smaps(const char *name, long long len)
 	free(s);
 }
 
+/* In the server's /proc/PID/maps, the lines just before and after the
+ * mapping's own are the gap pages (the memfd mmapfs:gap). */
+static void expect_between_gaps(const char *name)
+{
+	char *s = text_of(name, "smaps"), path[64];
+	unsigned long lo, hi;
+	smaps_span(s, &lo, &hi);
+	free(s);
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)M.pid);
+	char *maps = slurp(path, NULL);
+	cr_assert(maps);
+	bool before = false, after = false;
+	for (char *l = strtok(maps, "\n"); l; l = strtok(NULL, "\n")) {
+		unsigned long a, b;
+		if (sscanf(l, "%lx-%lx", &a, &b) != 2)
+			continue;
+		if (b == lo)
+			before = strstr(l, "mmapfs:gap") != NULL;
+		if (a == hi)
+			after = strstr(l, "mmapfs:gap") != NULL;
+	}
+	free(maps);
+	cr_expect(before && after, "maps/%s (%lx-%lx) lies between gap pages", name, lo, hi);
+}
+
 Test(pages, smaps_covers_exactly_the_mapping)
 {
 	map_ok(&M, "anon length=100G flags=private,noreserve name=huge");
@@ -472,6 +497,9 @@ Test(pages, smaps_covers_exactly_the_mapping)
 	for (int i = 0; i < 4; i++)
 		map_ok(&M, "anon length=%ld flags=private name=p%d", 3 * PAGE, i);
 	map_ok(&M, "anon length=%ld flags=private prot=none name=none", 2 * PAGE);
+	/* As the reservation the gaps are cut from: only the gaps' memfd
+	 * keeps them apart. */
+	map_ok(&M, "anon length=%ld flags=private,noreserve prot=none name=nr", 2 * PAGE);
 	clean_file(sp(&M, "f"), 4);
 	map_ok(&M, "%s length=%ld name=f0", sp(&M, "f"), 2 * PAGE);
 	map_ok(&M, "%s offset=%ld name=f1", sp(&M, "f"), 2 * PAGE);
@@ -481,6 +509,8 @@ Test(pages, smaps_covers_exactly_the_mapping)
 		expect_exact_smaps(n, 3 * PAGE);
 	}
 	expect_exact_smaps("none", 2 * PAGE);
+	expect_exact_smaps("nr", 2 * PAGE);
+	expect_between_gaps("nr");
 	expect_exact_smaps("f0", 2 * PAGE);
 	expect_exact_smaps("f1", 2 * PAGE);
 	/* The gaps are nobody's: not in pages, nor pagemap. */
@@ -495,17 +525,21 @@ Test(pages, smaps_stays_exact_across_resizes)
 	map_ok(&M, "anon length=%ld flags=private name=r", 3 * PAGE);
 	map_ok(&M, "anon length=%ld flags=private name=n", 3 * PAGE);
 	write_byte("r", 0);
+	expect_between_gaps("r");
 	run_ok("r", "resize 5000000");
 	expect_exact_smaps("r", 5000000);
+	expect_between_gaps("r");
 	expect_exact_smaps("n", 3 * PAGE);
 	run_ok("r", "resize 100");
 	expect_exact_smaps("r", 100);
+	expect_between_gaps("r");
 	run_ok("r", "resize 0");
 	char *s = text_of("r", "smaps");
 	cr_expect_str_eq(s, "");
 	free(s);
 	run_ok("r", "resize 8192");
 	expect_exact_smaps("r", 8192);
+	expect_between_gaps("r");
 	char one;
 	cr_assert_eq(pread_timed(mp(&M, "maps/r/data"), &one, 1, 0), 1);
 	cr_expect_eq(one, 0, "a mapping grown from 0 is zeros");
