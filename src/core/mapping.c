@@ -189,16 +189,25 @@ static void name_anonymous(struct mapping *m)
  * are never touched, so the memfd holds no memory. hugetlb mappings need
  * huge-page alignment and never merge anyway: they go without gaps. */
 static pthread_once_t gap_once = PTHREAD_ONCE_INIT;
-static int gap_fd = -1;
-
-static void gap_open(void)
-{
-	gap_fd = memfd_create("mmapfs:gap", MFD_CLOEXEC);
-}
+static char *gap_pages = MAP_FAILED; /* the memfd's pages 0 and 1, PROT_NONE */
 
 static size_t page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Named mmapfs-gap, not mmapfs:NAME as the mappings' memfds are: it is no
+ * mapping, and stays for the process's life. The memfd is mapped once, as a template, and its descriptor closed: the
+ * gaps are copies of the template's pages (mremap with an old size of 0
+ * maps the same pages of a shared mapping again), so no descriptor is held
+ * for them. */
+static void gap_open(void)
+{
+	int fd = memfd_create("mmapfs-gap", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	gap_pages = mmap(NULL, 2 * page_size(), PROT_NONE, MAP_SHARED, fd, 0);
+	close(fd);
 }
 
 static size_t span_of(size_t len)
@@ -215,10 +224,11 @@ static bool gapped(int flags)
 static int place_gaps(char *p, size_t span)
 {
 	size_t page = page_size();
+	int moves = MREMAP_MAYMOVE | MREMAP_FIXED;
 	pthread_once(&gap_once, gap_open);
-	if (gap_fd < 0 ||
-	    mmap(p - page, page, PROT_NONE, MAP_SHARED | MAP_FIXED, gap_fd, (off_t)page) == MAP_FAILED ||
-	    mmap(p + span, page, PROT_NONE, MAP_SHARED | MAP_FIXED, gap_fd, 0) == MAP_FAILED)
+	if (gap_pages == MAP_FAILED ||
+	    mremap(gap_pages + page, 0, page, moves, p - page) == MAP_FAILED ||
+	    mremap(gap_pages, 0, page, moves, p + span) == MAP_FAILED)
 		return -1;
 	return 0;
 }

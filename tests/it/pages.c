@@ -481,7 +481,7 @@ static void expect_exact_smaps(const char *name, long long len)
 }
 
 /* In the server's /proc/PID/maps, the lines just before and after the
- * mapping's own are the gap pages (the memfd mmapfs:gap). */
+ * mapping's own are the gap pages (the memfd mmapfs-gap). */
 static void expect_between_gaps(const char *name)
 {
 	char *s = text_of(name, "smaps"), path[64];
@@ -497,9 +497,9 @@ static void expect_between_gaps(const char *name)
 		if (sscanf(l, "%lx-%lx", &a, &b) != 2)
 			continue;
 		if (b == lo)
-			before = strstr(l, "mmapfs:gap") != NULL;
+			before = strstr(l, "mmapfs-gap") != NULL;
 		if (a == hi)
-			after = strstr(l, "mmapfs:gap") != NULL;
+			after = strstr(l, "mmapfs-gap") != NULL;
 	}
 	free(maps);
 	cr_expect(before && after, "maps/%s (%lx-%lx) lies between gap pages", name, lo, hi);
@@ -562,20 +562,40 @@ Test(pages, smaps_stays_exact_across_resizes)
 	cr_expect_eq(one, 0, "a mapping grown from 0 is zeros");
 }
 
+/* Bytes of the server's VMAs of the gaps' memfd. */
+static long gap_bytes(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)M.pid);
+	char *maps = slurp(path, NULL);
+	cr_assert(maps);
+	long sum = 0;
+	for (char *l = strtok(maps, "\n"); l; l = strtok(NULL, "\n")) {
+		unsigned long a, b;
+		if (strstr(l, "mmapfs-gap") && sscanf(l, "%lx-%lx", &a, &b) == 2)
+			sum += (long)(b - a);
+	}
+	free(maps);
+	return sum;
+}
+
 Test(pages, closing_releases_the_gaps)
 {
-	char maps[64];
-	snprintf(maps, sizeof maps, "/proc/%d/maps", (int)M.pid);
 	map_ok(&M, "anon length=%ld flags=private name=c", PAGE);
-	char *before = slurp(maps, NULL);
-	cr_assert(before);
-	cr_expect(strstr(before, "mmapfs:gap"), "the gaps are the memfd mmapfs:gap: %s", before);
+	/* The memfd's two pages, mapped once as the template, and a gap page
+	 * on each side of the mapping. */
+	cr_expect_eq(gap_bytes(), 4 * PAGE);
+	map_ok(&M, "anon length=%ld flags=private name=d", 3 * PAGE);
+	cr_expect_eq(gap_bytes(), 6 * PAGE);
 	char out[128];
 	cr_assert_eq(root_cmd(&M, "close c", out, sizeof out), 0, "%s", out);
-	char *after = slurp(maps, NULL);
-	cr_expect(!strstr(after, "mmapfs:gap"), "no gap left after close: %s", after);
-	free(before);
-	free(after);
+	cr_expect_eq(gap_bytes(), 4 * PAGE, "close releases the gaps");
+	cr_assert_eq(map_cmd(&M, "d", "resize 0", out, sizeof out), 0, "%s", out);
+	cr_expect_eq(gap_bytes(), 2 * PAGE, "so does a resize to 0");
+	cr_assert_eq(map_cmd(&M, "d", "resize 100000", out, sizeof out), 0, "%s", out);
+	cr_expect_eq(gap_bytes(), 4 * PAGE, "and growing from 0 takes new ones");
+	cr_assert_eq(map_cmd(&M, "d", "resize 10", out, sizeof out), 0, "%s", out);
+	cr_expect_eq(gap_bytes(), 4 * PAGE, "a move between new gaps releases the old ones");
 }
 
 static void expect_source(const char *name, const char *want)
