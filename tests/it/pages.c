@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -887,4 +889,96 @@ Test(client, lock_unlock_touch_evict)
 	cr_expect_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "touch", "f", "-1", NULL), 1,
 		     "a refused range is status 1");
 	cr_expect_str_eq(out, "", "nothing on stdout");
+}
+
+/* On a terminal (a pseudo-terminal here): redrawn in place, the changed
+ * cells marked, and q ends it. */
+static ssize_t read_for(int fd, char *buf, size_t cap, int ms)
+{
+	size_t have = 0;
+	for (int waited = 0; waited < ms && have < cap; waited += 20) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 20) > 0) {
+			ssize_t n = read(fd, buf + have, cap - have);
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+		}
+	}
+	return (ssize_t)have;
+}
+
+Test(client, pages_watch_on_a_terminal_redraws_marks_changes_and_quits_on_q)
+{
+	static char out[1 << 18];
+	map_ok(&M, "anon length=%ld flags=private name=t", 4 * PAGE);
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	cr_assert(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+	const char *slave = ptsname(master);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int s = setsid() < 0 ? -1 : open(slave, O_RDWR);
+		if (s < 0 || ioctl(s, TIOCSCTTY, 0) < 0)
+			_exit(126);
+		/* Criterion's workers ignore some signals; a watch on a terminal
+		 * meets its defaults. */
+		signal(SIGTTIN, SIG_DFL);
+		signal(SIGTTOU, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(s, 0);
+		dup2(s, 1);
+		dup2(s, 2);
+		setenv("MMAPFS_MOUNT", M.dir, 1);
+		setenv("TERM", "xterm", 1);
+		unsetenv("NO_COLOR");
+		const char *bin = getenv("MMAPCTL_BIN");
+		execl(bin && *bin ? bin : "src/mmapctl/mmapctl", "mmapctl", "pages", "--watch", "0.1",
+		      "t", (char *)NULL);
+		_exit(127);
+	}
+	ssize_t n = read_for(master, out, sizeof out - 1, 600);
+	write_byte("t", 2 * PAGE);
+	n += read_for(master, out + n, sizeof out - 1 - (size_t)n, 600);
+	cr_assert_eq(write(master, "q", 1), 1);
+	/* Up to 5 s by the clock (a read of a master whose slave is closed
+	 * returns at once, so no count of reads makes a time). */
+	int st = -1;
+	pid_t done = 0;
+	for (long long end = now_ms() + 5000; done == 0 && now_ms() < end;) {
+		done = waitpid(pid, &st, WNOHANG);
+		ssize_t got = done ? 0 : read_for(master, out + n, sizeof out - 1 - (size_t)n, 20);
+		n += got;
+		if (done == 0 && got == 0)
+			usleep(20 * 1000);
+	}
+	if (done == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		out[n] = '\0';
+		cr_assert_fail("q did not end the watch; it wrote %zd bytes: %s", n,
+			       out + (n > 600 ? n - 600 : 0));
+	}
+	close(master);
+	out[n] = '\0';
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	cr_expect(strstr(out, "\033[H"), "redrawn in place (cursor home)");
+	cr_expect(strstr(out, "q to quit"), "%s", out);
+	/* The copy's cell, bold and underlined in the frame after the write. */
+	cr_expect(strstr(out, "\033[0;30;43;1;4mC"), "the changed cell is marked: %s", out);
+	cr_expect(strstr(out, "\033[?25h"), "the cursor is shown again at the end");
+}
+
+Test(pages, touch_of_pages_whose_file_was_truncated_is_EIO)
+{
+	clean_file(sp(&M, "t"), 4);
+	map_ok(&M, "%s name=t", sp(&M, "t"));
+	cr_assert_eq(truncate(sp(&M, "t"), PAGE), 0);
+	char out[256];
+	cr_expect_eq(map_cmd(&M, "t", "touch", out, sizeof out), -EIO, "%s", out);
+	cr_expect_eq(map_cmd(&M, "t", "touch 0 4096", out, sizeof out), 0, "%s", out);
+	cr_expect(server_answers(&M));
 }
