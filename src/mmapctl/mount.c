@@ -4,6 +4,8 @@
 #include "config.h"
 #include "mmapctl/mmapctl.h"
 
+#include "core/mapname.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,15 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NAME_MAX_LEN 64
-
+/* The server's own rule (core/mapname.c), so mmapctl refuses exactly the
+ * names the server would. */
 bool name_valid(const char *name)
 {
-	size_t len = strlen(name);
-	if (len == 0 || len > NAME_MAX_LEN || name[0] == '.')
-		return false;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789._-") == len;
+	return mapname_valid(name, strlen(name));
 }
 
 char *mount_path(const char *mount, const char *fmt, ...)
@@ -83,6 +81,14 @@ int check_mapping(const char *mount, const char *name)
 	return rc;
 }
 
+/* The last refusal's message, for the hint that follows it. */
+static char *last_message;
+
+const char *server_message(void)
+{
+	return last_message ? last_message : "";
+}
+
 int run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
 	    size_t n, char **result)
 {
@@ -94,8 +100,18 @@ int run_ctl(const char *mount, const char *name, const char *const *words, const
 	int rc = line ? ctl_exchange(fd, line, &reply) : -ENOMEM;
 	close(fd);
 	free(line);
-	if (rc < 0)
-		complain("%s", reply ? reply : strerror(-rc));
+	if (rc < 0) {
+		/* the subject: the mapping, else the command's first word (map's
+		 * source, close's NAME) */
+		const char *subject = name ? name : n > 1 ? words[1] : NULL;
+		const char *why = reply ? reply : strerror(-rc);
+		if (subject)
+			complain("%s %s: %s", words[0], subject, why);
+		else
+			complain("%s: %s", words[0], why);
+		free(last_message);
+		last_message = strdup(why);
+	}
 	if (rc == 0 && result)
 		*result = reply;
 	else

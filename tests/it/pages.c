@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
 #define TMPFS_MAGIC_NUMBER 0x01021994
 
