@@ -27,7 +27,6 @@
 
 #define TMPFS_MAGIC_NUMBER 0x01021994
 
-static struct mnt M;
 static long PAGE;
 
 /* Each test runs twice: on the kernel's PAGEMAP_SCAN and on the fallback. */
