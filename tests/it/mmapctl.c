@@ -1647,7 +1647,12 @@ Test(mmapctl, bash_completes_commands_names_and_options)
 	expect_completion("mmapctl map /x flags=private,pop", "private,populate\n");
 	expect_completion("mmapctl pages --color=n", "never\n");
 	expect_completion("mmapctl info alpha ", "");
-	expect_completion("mmapctl t", "tell\n");
+	expect_completion("mmapctl t", "tell\ntouch\n");
+	expect_completion("mmapctl ev", "evict\n");
+	expect_completion("mmapctl unlock a", "alpha\n");
+	expect_completion("mmapctl lock alpha ", "");
+	expect_completion("mmapctl pages --wa", "--watch\n");
+	expect_completion("mmapctl pages --j", "--json\n");
 	expect_completion("mmapctl s", "seek\nstats\n");
 	expect_completion("mmapctl dump a", "alpha\n");
 	expect_completion("mmapctl read beta 0 ", "");
