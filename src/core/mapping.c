@@ -189,7 +189,9 @@ static void name_anonymous(struct mapping *m)
  * are never touched, so the memfd holds no memory. hugetlb mappings need
  * huge-page alignment and never merge anyway: they go without gaps. */
 static pthread_once_t gap_once = PTHREAD_ONCE_INIT;
-static char *gap_pages = MAP_FAILED; /* the memfd's pages 0 and 1, PROT_NONE */
+/* The template: the memfd's pages 0 and 1, PROT_NONE. Set once, by
+ * gap_open under gap_once, then only read. */
+static char *gap_pages = MAP_FAILED;
 
 static size_t page_size(void)
 {

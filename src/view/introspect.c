@@ -159,7 +159,10 @@ struct walk {
 /* ---- PAGEMAP_SCAN, probed once ----------------------------------------- */
 
 static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
-static uint64_t scan_mask;	/* 0: no PAGEMAP_SCAN (or MMAPFS_NO_PAGEMAP_SCAN) */
+/* Set once, by probe_scan under scan_once, before any reader sees it:
+ * 0 for no PAGEMAP_SCAN (or MMAPFS_NO_PAGEMAP_SCAN), else the categories
+ * asked for. */
+static uint64_t scan_mask;
 
 static void probe_scan(void)
 {
@@ -288,7 +291,7 @@ static unsigned entry_flags(uint64_t pm, uint64_t kf, bool have_kpf)
 /* Pages per PMD-sized huge page (hpage_pmd_size; 2 MiB without THP). */
 static size_t pmd_pages(size_t page)
 {
-	static _Atomic size_t pages;
+	static _Atomic size_t pages; /* atomic: 0 until first read */
 	size_t n = atomic_load(&pages);
 	if (n)
 		return n;
