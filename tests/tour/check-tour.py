@@ -53,9 +53,17 @@ def main():
     work = tempfile.mkdtemp(prefix="mmapfs-tour.", dir=base)
     mnt = os.path.join(tmp, "m")
     os.mkdir(mnt)
+    # The page says `mmapfs` and `mmapctl`: wrappers by those names run the
+    # programs under test (MMAPFS_BIN may itself be a wrapper script, as in
+    # the sanitizer builds).
+    bindir = os.path.join(tmp, "bin")
+    os.mkdir(bindir)
+    for name, prog in (("mmapfs", server), ("mmapctl", client)):
+        with open(os.path.join(bindir, name), "w") as f:
+            f.write("#!/bin/sh\nexec '%s' \"$@\"\n" % os.path.abspath(prog).replace("'", "'\\''"))
+        os.chmod(os.path.join(bindir, name), 0o755)
     env = dict(os.environ, M=mnt, W=work, MMAPFS_MOUNT=mnt, LC_ALL="C",
-               PATH=os.path.dirname(server) + ":" + os.path.dirname(client) + ":" +
-               os.environ.get("PATH", "/usr/bin:/bin"))
+               PATH=bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
     script = "".join(f"{cmd}\necho {END}\n" for _, steps in page for cmd, _ in steps)
     try:
         r = subprocess.run(["bash", "-c", "exec 2>&1\n" + script], env=env, cwd=work,
