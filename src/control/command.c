@@ -3,10 +3,13 @@
 #include "control/command.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/memlock.h"
 #include "core/parse.h"
 
 const char ROOT_USAGE[] =
@@ -21,7 +24,9 @@ const char MAPPING_USAGE[] =
 	"#   flush [OFFSET [SIZE]]            madvise ADVICE [START [LENGTH]]\n"
 	"#   move DEST SRC COUNT              resize NEWSIZE\n"
 	"#   seek OFFSET [set|cur|end]        find NEEDLE [START [END]] -> offset or -1\n"
-	"#   rfind NEEDLE [START [END]]       close\n";
+	"#   rfind NEEDLE [START [END]]       close\n"
+	"#   lock [START [LENGTH]]            unlock [START [LENGTH]]\n"
+	"#   touch [START [LENGTH]]           evict [START [LENGTH]]\n";
 
 static int want_args(const struct tokens *t, size_t min, size_t max, const char *usage,
 		     struct msg *msg)
@@ -285,6 +290,84 @@ static int run_find(struct mapping *m, const struct tokens *t, bool reverse,
 	return rc;
 }
 
+/* ---- lock, unlock, touch, evict ----------------------------------------- */
+
+/* The address ranges of every mapping the caller owns. */
+static int owned_ranges(const struct command_env *env, struct addr_range **out, size_t *n)
+{
+	struct table_entry *e = NULL;
+	size_t count = 0;
+	*n = 0;
+	int rc = table_list(env->table, &e, &count);
+	*out = rc == 0 ? calloc(count ? count : 1, sizeof **out) : NULL;
+	if (rc == 0 && !*out)
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		struct mapping *m = table_find_id(env->table, e[i].id);
+		if (m && m->uid == env->uid) {
+			mapping_span(m, 0, SIZE_MAX, &(*out)[*n].lo, &(*out)[*n].hi);
+			*n += (*out)[*n].hi > (*out)[*n].lo;
+		}
+		mapping_unref(m);
+	}
+	free(e);
+	return rc;
+}
+
+/* The caller's RLIMIT_MEMLOCK (core/memlock.h's rule, the one flags=locked
+ * follows) against what their mappings hold locked now, measured from the
+ * VMAs, and what locking [off, off + len) of m adds. */
+static int check_memlock(const struct command_env *env, struct mapping *m, size_t off,
+			 size_t len, struct msg *msg)
+{
+	const struct memlock_rights *who = memlock_rights_of(env->memlock);
+	if (!who || !who->known || who->unlimited)
+		return memlock_permit(who, 0, 0, msg); /* no need to count what is locked */
+	struct addr_range here, *mine = NULL;
+	size_t n = 0;
+	mapping_span(m, off, len, &here.lo, &here.hi);
+	int rc = owned_ranges(env, &mine, &n);
+	int64_t locked = rc < 0 ? rc : memlock_bytes_in(mine, n);
+	int64_t again = locked < 0 ? locked : memlock_bytes_in(&here, 1);
+	free(mine);
+	if (again < 0)
+		return fail_errno(msg, (int)-again);
+	return memlock_permit(who, (uint64_t)locked, here.hi - here.lo - (uint64_t)again, msg);
+}
+
+/* VERB [START [LENGTH]]: lock, unlock, touch or evict. */
+static int run_range(const struct command_env *env, struct mapping *m, const struct tokens *t,
+		     struct msg *msg)
+{
+	const struct token *verb = &t->v[0];
+	char usage[48];
+	int64_t v[2];
+	const int64_t *p[2] = { NULL, NULL };
+	snprintf(usage, sizeof usage, "%s [START [LENGTH]]", verb->text);
+	int rc = want_args(t, 0, 2, usage, msg);
+	if (rc == 0)
+		rc = optional_numbers(t, 1, 2, v, p, msg);
+	if (rc < 0)
+		return rc;
+	if (token_is(verb, "touch"))
+		return mapping_touch(m, p[0], p[1], msg);
+	if (token_is(verb, "evict"))
+		return mapping_evict(m, p[0], p[1], msg);
+	if (token_is(verb, "unlock"))
+		return mapping_lock(m, false, p[0], p[1], msg);
+	size_t off, len;
+	rc = mapping_range(m, "lock", p[0], p[1], &off, &len, msg);
+	if (rc == 0)
+		rc = check_memlock(env, m, off, len, msg);
+	return rc < 0 ? rc : mapping_lock(m, true, p[0], p[1], msg);
+}
+
+static bool is_range_command(const struct token *cmd)
+{
+	return token_is(cmd, "lock") || token_is(cmd, "unlock") || token_is(cmd, "touch") ||
+	       token_is(cmd, "evict");
+}
+
 static int run_mapping_command(const struct command_env *env, struct mapping *m,
 			       const struct tokens *t, char result[RESULT_MAX], struct msg *msg)
 {
@@ -304,10 +387,12 @@ static int run_mapping_command(const struct command_env *env, struct mapping *m,
 			       ? rc : run_seek(m, t, 1, msg);
 	if (token_is(cmd, "find") || token_is(cmd, "rfind"))
 		return run_find(m, t, token_is(cmd, "rfind"), result, msg);
+	if (is_range_command(cmd))
+		return run_range(env, m, t, msg);
 	if (token_is(cmd, "close"))
 		return (rc = want_args(t, 0, 0, "close", msg)) < 0 ? rc : close_mapping(env, m, msg);
 	return fail(msg, EINVAL, "unknown command '%.32s' (commands: flush, madvise, move, "
-		    "resize, seek, find, rfind, close)", cmd->text);
+		    "resize, seek, find, rfind, lock, unlock, touch, evict, close)", cmd->text);
 }
 
 int command_mapping(const struct command_env *env, struct mapping *m, const char *line,

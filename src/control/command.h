@@ -32,7 +32,8 @@ struct command_env {
 int command_root(const struct command_env *env, const char *line, size_t len,
 		 char result[RESULT_MAX], struct msg *msg);
 
-/* A mapping's ctl: flush, madvise, move, resize, seek, find, rfind, close. */
+/* A mapping's ctl: flush, madvise, move, resize, seek, find, rfind, lock,
+ * unlock, touch, evict, close. */
 int command_mapping(const struct command_env *env, struct mapping *m, const char *line,
 		    size_t len, char result[RESULT_MAX], struct msg *msg);
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,6 +193,167 @@ static void name_anonymous(struct mapping *m)
 	/* Some kernels refuse this (EINVAL); the mapping then stays unnamed. */
 	(void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)m->data, m->len,
 		    (unsigned long)label);
+}
+
+/* ---- VMAs of its own: a guard gap on each side ------------------------- */
+
+/* Each mapping lies between two PROT_NONE pages of one shared memfd, so its
+ * VMA never merges with a neighbour (another mapping of the same file at
+ * the next offset, the heap, anonymous memory with the same flags): smaps
+ * and the page views then show this mapping alone. The gap pages are
+ * shared mappings of a file, which no mapping of the server is, and the
+ * left gap maps the memfd's page 1, the right one its page 0: the right gap
+ * of one mapping and the left gap of the one above it merge into one VMA,
+ * so a packed table costs two VMAs per mapping, not three. PROT_NONE: they
+ * are never touched, so the memfd holds no memory. hugetlb mappings need
+ * huge-page alignment and never merge anyway: they go without gaps. */
+static pthread_once_t gap_once = PTHREAD_ONCE_INIT;
+/* The template: the memfd's pages 0 and 1, PROT_NONE. Set once, by
+ * gap_open under gap_once, then only read. */
+static char *gap_pages = MAP_FAILED;
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Named mmapfs-gap, not mmapfs:NAME as the mappings' memfds are: it is no
+ * mapping, and stays for the process's life. The memfd is mapped once, as a template, and its descriptor closed: the
+ * gaps are copies of the template's pages (mremap with an old size of 0
+ * maps the same pages of a shared mapping again), so no descriptor is held
+ * for them. */
+static void gap_open(void)
+{
+	int fd = memfd_create("mmapfs-gap", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	gap_pages = mmap(NULL, 2 * page_size(), PROT_NONE, MAP_SHARED, fd, 0);
+	close(fd);
+}
+
+static size_t span_of(size_t len)
+{
+	return (len + page_size() - 1) / page_size() * page_size();
+}
+
+static bool gapped(int flags)
+{
+	return !(flags & MAP_HUGETLB);
+}
+
+/* Put the gap pages just outside [p, p + span). */
+static int place_gaps(char *p, size_t span)
+{
+	size_t page = page_size();
+	int moves = MREMAP_MAYMOVE | MREMAP_FIXED;
+	pthread_once(&gap_once, gap_open);
+	if (gap_pages == MAP_FAILED ||
+	    mremap(gap_pages + page, 0, page, moves, p - page) == MAP_FAILED ||
+	    mremap(gap_pages, 0, page, moves, p + span) == MAP_FAILED)
+		return -1;
+	return 0;
+}
+
+/* Where the kernel would align a large anonymous mapping for transparent
+ * huge pages, the mapping inside its gaps is aligned so too. */
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+/* A reservation of span bytes plus a page each side; the start of its
+ * middle (aligned to HUGE_ALIGN when span is that large), or MAP_FAILED. */
+static char *reserve_gapped(size_t span, int flags)
+{
+	size_t page = page_size();
+	size_t align = span >= HUGE_ALIGN ? HUGE_ALIGN : page;
+	size_t total = span + 2 * page + (align - page);
+	char *r = mmap(NULL, total, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (flags & MAP_32BIT), -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	char *mid = (char *)(((uintptr_t)r + page + align - 1) / align * align);
+	char *end = r + total;
+	if (mid - page > r)
+		munmap(r, (size_t)(mid - page - r));
+	if (mid + span + page < end)
+		munmap(mid + span + page, (size_t)(end - (mid + span + page)));
+	return mid;
+}
+
+static void unreserve(char *mid, size_t span)
+{
+	munmap(mid - page_size(), span + 2 * page_size());
+}
+
+/* mmap(2) of a mapping into VMAs of its own. */
+static void *map_gapped(size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (!gapped(flags))
+		return mmap(NULL, len, prot, flags, fd, off);
+	size_t span = span_of(len);
+	char *mid = reserve_gapped(span, flags);
+	if (mid == MAP_FAILED)
+		return MAP_FAILED;
+	void *p = mmap(mid, len, prot, flags | MAP_FIXED, fd, off);
+	if (p == MAP_FAILED) {
+		int e = errno;
+		unreserve(mid, span);
+		errno = e;
+		return MAP_FAILED;
+	}
+	/* Should the gap pages fail, the reservation's own pages stay in their
+	 * place: gaps still, only less sure never to merge. */
+	(void)place_gaps(mid, span);
+	return p;
+}
+
+/* munmap(2) of a mapping and its gaps. */
+static void unmap_gapped(void *p, size_t len, int flags)
+{
+	if (gapped(flags))
+		unreserve(p, span_of(len));
+	else
+		munmap(p, len);
+}
+
+/* mremap(2) of a mapping into a new place between new gaps (mremap moves
+ * the pages themselves, not their bytes); the old gaps go. */
+static void *remap_gapped(void *old, size_t old_len, size_t new_len, int flags)
+{
+	if (!gapped(flags))
+		return mremap(old, old_len, new_len, MREMAP_MAYMOVE);
+	size_t span = span_of(new_len);
+	char *mid = reserve_gapped(span, flags);
+	if (mid == MAP_FAILED)
+		return MAP_FAILED;
+	void *p = mremap(old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, mid);
+	if (p == MAP_FAILED) {
+		int e = errno;
+		unreserve(mid, span);
+		errno = e;
+		return MAP_FAILED;
+	}
+	(void)place_gaps(mid, span); /* as in map_gapped */
+	size_t page = page_size();
+	munmap((char *)old - page, page);
+	munmap((char *)old + span_of(old_len), page);
+	return p;
+}
+
+/* mremap(2) of a mapping to a smaller length in place: mremap shrinks
+ * whatever VMAs advice split the mapping into (moving it, as remap_gapped
+ * does, needs a single VMA). The gap after it moves to its new end. */
+static void *shrink_gapped(void *p, size_t old_len, size_t new_len, int flags)
+{
+	if (mremap(p, old_len, new_len, 0) == MAP_FAILED)
+		return MAP_FAILED;
+	size_t page = page_size(), old_span = span_of(old_len), new_span = span_of(new_len);
+	if (gapped(flags) && new_span < old_span) {
+		munmap((char *)p + old_span, page);
+		/* The tail mremap freed is where the new gap goes. */
+		if (gap_pages != MAP_FAILED)
+			(void)mremap(gap_pages, 0, page, MREMAP_MAYMOVE | MREMAP_FIXED,
+				     (char *)p + new_span);
+	}
+	return p;
 }
 
 /* Descriptors kept free for the server itself (FUSE threads, /proc reads):
@@ -404,8 +566,8 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 		return rc < 0 ? rc : fail_errno(msg, ENOMEM);
 	}
 	int anon_private = (!r->source && fd < 0) ? MAP_ANONYMOUS : 0;
-	void *p = mmap(NULL, (size_t)length, prot, flags | anon_private, fd,
-		       r->source ? r->offset : 0);
+	void *p = map_gapped((size_t)length, prot, flags | anon_private, fd,
+			     r->source ? r->offset : 0);
 	if (p == MAP_FAILED) {
 		rc = fail_errno(msg, errno);
 		give_resources(r->locked_held, budget, (uint64_t)length, locked);
@@ -441,7 +603,7 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 static void release_memory(struct mapping *m)
 {
 	if (m->data)
-		munmap(m->data, m->len);
+		unmap_gapped(m->data, m->len, m->flags);
 	if (m->fd >= 0)
 		close(m->fd);
 	if (m->budget)
@@ -582,7 +744,7 @@ static int reserve_blocks(struct mapping *m, int64_t from, int64_t to, struct ms
 static void *map_fresh(struct mapping *m, size_t len)
 {
 	int anon = m->fd < 0 ? MAP_ANONYMOUS : 0;
-	return mmap(NULL, len, m->prot, m->flags | anon, m->fd, m->anonymous ? 0 : m->offset);
+	return map_gapped(len, m->prot, m->flags | anon, m->fd, m->anonymous ? 0 : m->offset);
 }
 
 #define PM_PRESENT (1ull << 63)
@@ -637,13 +799,13 @@ static int map_larger(struct mapping *m, size_t new_len, void **out, bool *fresh
 		      struct msg *msg)
 {
 	*fresh = !m->data;
-	void *p = m->data ? mremap(m->data, m->len, new_len, MREMAP_MAYMOVE) : map_fresh(m, new_len);
+	void *p = m->data ? remap_gapped(m->data, m->len, new_len, m->flags) : map_fresh(m, new_len);
 	if (p == MAP_FAILED && m->data && errno == EFAULT) {
 		*fresh = true;
 		p = map_fresh(m, new_len);
 		int rc = p == MAP_FAILED ? 0 : carry_pages(m, p, m->len, msg);
 		if (rc < 0) {
-			munmap(p, new_len);
+			unmap_gapped(p, new_len, m->flags);
 			return rc;
 		}
 	}
@@ -706,9 +868,9 @@ static int grow_locked(struct mapping *m, int64_t base, size_t new_len, int64_t 
 		rc = map_larger(m, new_len, &p, &fresh, msg);
 	if (rc == 0 && m->fd >= 0 && file_size > end && (rc = set_file_size(m, end, msg)) < 0) {
 		if (fresh)
-			munmap(p, new_len);
-		else if ((p = mremap(p, new_len, m->len, 0)) != MAP_FAILED)
-			m->data = p; /* mremap may have moved it */
+			unmap_gapped(p, new_len, m->flags);
+		else if ((p = shrink_gapped(p, new_len, m->len, m->flags)) != MAP_FAILED)
+			m->data = p; /* remap_gapped moved it */
 	}
 	if (rc < 0) {
 		if (grew_file)
@@ -716,7 +878,7 @@ static int grow_locked(struct mapping *m, int64_t base, size_t new_len, int64_t 
 		return rc;
 	}
 	if (fresh && m->data)
-		munmap(m->data, m->len);
+		unmap_gapped(m->data, m->len, m->flags);
 	m->data = p;
 	m->len = new_len;
 	return 0;
@@ -730,9 +892,8 @@ static int shrink_locked(struct mapping *m, int64_t base, size_t new_len, struct
 	size_t old_len = m->len;
 	void *p = NULL;
 	if (new_len == 0) {
-		if (munmap(m->data, old_len) < 0)
-			return fail_errno(msg, errno);
-	} else if ((p = mremap(m->data, old_len, new_len, 0)) == MAP_FAILED) {
+		unmap_gapped(m->data, old_len, m->flags);
+	} else if ((p = shrink_gapped(m->data, old_len, new_len, m->flags)) == MAP_FAILED) {
 		return fail_errno(msg, errno);
 	}
 	m->data = p;
@@ -743,7 +904,7 @@ static int shrink_locked(struct mapping *m, int64_t base, size_t new_len, struct
 		struct msg ignored;
 		if (map_larger(m, old_len, &p, &fresh, &ignored) == 0) {
 			if (fresh && m->data)
-				munmap(m->data, m->len);
+				unmap_gapped(m->data, m->len, m->flags);
 			m->data = p;
 			m->len = old_len;
 		}
@@ -1214,6 +1375,180 @@ int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64
 		else
 			*result = s.at < 0 ? -1 : start + s.at;
 	}
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+/* ---- introspection and residency -------------------------------------- */
+
+/* The path field of /proc/self/maps's line for the VMA at addr ("\012" is
+ * the kernel's escape of a newline there). */
+static char *maps_path(uintptr_t addr)
+{
+	FILE *in = fopen("/proc/self/maps", "re");
+	char *line = NULL, *found = NULL;
+	size_t cap = 0;
+	while (in && !found && getline(&line, &cap, in) > 0) {
+		unsigned long start;
+		int at = 0;
+		if (sscanf(line, "%lx-%*x %*s %*s %*s %*s %n", &start, &at) < 1 || start != addr ||
+		    at == 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		found = strdup(line + at);
+		for (char *p; found && (p = strstr(found, "\\012"));)
+			memmove(p + 1, p + 4, strlen(p + 4) + 1), *p = '\n';
+	}
+	free(line);
+	if (in)
+		fclose(in);
+	return found;
+}
+
+int mapping_source(struct mapping *m, char **out, struct msg *msg)
+{
+	pthread_rwlock_rdlock(&m->lock);
+	int rc = check_open(m, msg);
+	char *s = NULL;
+	if (rc < 0)
+		;
+	else if (m->anonymous)
+		s = strdup("anonymous");
+	else if (m->fd >= 0)
+		s = fd_path(m->fd);
+	else if (m->data)
+		s = maps_path((uintptr_t)m->data);
+	/* trackfd=no keeps no descriptor: the mapping's VMA names the file;
+	 * should even that fail, the name it had at map time. */
+	if (rc == 0 && !s)
+		s = strdup(m->source);
+	pthread_rwlock_unlock(&m->lock);
+	if (rc == 0 && !s)
+		rc = fail_errno(msg, ENOMEM);
+	*out = s;
+	return rc;
+}
+
+static int range_of(struct mapping *m, const char *verb, const int64_t *start_arg,
+		    const int64_t *length_arg, size_t *off, size_t *len, struct msg *msg)
+{
+	int64_t size = (int64_t)m->len;
+	int64_t start = start_arg ? *start_arg : 0;
+	int64_t length = length_arg ? *length_arg : size;
+	int rc = check_open(m, msg);
+	if (rc < 0)
+		return rc;
+	if (start < 0 || start >= size)
+		return fail(msg, EINVAL, "%s start out of bounds", verb);
+	if (length < 0)
+		return fail(msg, EINVAL, "%s length invalid", verb);
+	if (INT64_MAX - start < length)
+		return fail(msg, EINVAL, "%s length too large", verb);
+	if (start + length > size)
+		length = size - start;
+	/* Whole pages, as mlock(2) rounds: the page of START to that of its end. */
+	size_t page = page_size();
+	size_t first = (size_t)start / page * page;
+	*off = first;
+	*len = length == 0 ? 0 : span_of((size_t)(start + length)) - first;
+	return 0;
+}
+
+int mapping_range(struct mapping *m, const char *verb, const int64_t *start,
+		  const int64_t *length, size_t *off, size_t *len, struct msg *msg)
+{
+	pthread_rwlock_rdlock(&m->lock);
+	int rc = range_of(m, verb, start, length, off, len, msg);
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+int mapping_lock(struct mapping *m, bool lock, const int64_t *start, const int64_t *length,
+		 struct msg *msg)
+{
+	size_t off, len;
+	pthread_rwlock_rdlock(&m->lock);
+	int rc = range_of(m, lock ? "lock" : "unlock", start, length, &off, &len, msg);
+	if (rc == 0 && len > 0) {
+		atomic_store(&m->was_locked, true);
+		/* The raw calls: the sanitizers' runtimes make munlock a no-op. */
+		if ((lock ? syscall(SYS_mlock2, m->data + off, len, 0)
+			  : syscall(SYS_munlock, m->data + off, len)) < 0)
+			rc = fail_errno(msg, errno);
+	}
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+void mapping_span(struct mapping *m, size_t off, size_t len, uintptr_t *lo, uintptr_t *hi)
+{
+	pthread_rwlock_rdlock(&m->lock);
+	*lo = *hi = 0;
+	if (!m->closed && m->data && off < m->len) {
+		size_t end = span_of(m->len);
+		*lo = (uintptr_t)m->data + off;
+		*hi = (uintptr_t)m->data + (len > end - off ? end : off + len);
+	}
+	pthread_rwlock_unlock(&m->lock);
+}
+
+struct page_walk {
+	const volatile char *p;
+	size_t len, page;
+};
+
+static void do_touch(void *ctx)
+{
+	struct page_walk *w = ctx;
+	for (size_t i = 0; i < w->len; i += w->page)
+		(void)w->p[i];
+}
+
+int mapping_touch(struct mapping *m, const int64_t *start, const int64_t *length,
+		  struct msg *msg)
+{
+	size_t off, len;
+	pthread_rwlock_rdlock(&m->lock);
+	int rc = check_readable(m, msg);
+	if (rc == 0)
+		rc = range_of(m, "touch", start, length, &off, &len, msg);
+	if (rc == 0 && len > 0) {
+		struct page_walk w = { m->data + off, len, page_size() };
+		if (guarded_call(m->data + off, len, do_touch, &w) < 0)
+			rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated, "
+				  "or is it a guard page?)");
+	}
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+/* One pass of evict: page the range out of this mapping, then drop the
+ * file's clean page cache there (the kernel keeps dirty and mapped pages). */
+static int evict_pass(struct mapping *m, size_t off, size_t len, struct msg *msg)
+{
+	if (madvise(m->data + off, len, MADV_PAGEOUT) < 0)
+		return errno == EINVAL ? fail(msg, EINVAL, "evict: the kernel cannot page out locked "
+					      "or hugetlb pages (unlock them first)")
+				       : fail_errno(msg, errno);
+	if (m->fd >= 0 && !m->anonymous) {
+		int e = posix_fadvise(m->fd, m->offset + (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
+		if (e != 0)
+			return fail_errno(msg, e);
+	}
+	return 0;
+}
+
+int mapping_evict(struct mapping *m, const int64_t *start, const int64_t *length,
+		  struct msg *msg)
+{
+	size_t off, len;
+	pthread_rwlock_rdlock(&m->lock);
+	int rc = range_of(m, "evict", start, length, &off, &len, msg);
+	/* Twice: MADV_PAGEOUT skips pages just faulted in that still wait in a
+	 * CPU's batch for the LRU lists, and the first fadvise drains those
+	 * batches, so the second pass finds them. */
+	for (int pass = 0; rc == 0 && len > 0 && pass < 2; pass++)
+		rc = evict_pass(m, off, len, msg);
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }

@@ -99,6 +99,9 @@ struct mapping {
 	bool closed;		/* lock */
 	uint64_t changes;	/* lock (bumped under it exclusively) by what writes bytes */
 	bool guarded;		/* lock (set exclusively): has had guard pages */
+
+	/* atomic: a `lock` ran once, so `pages` reads the VMAs' flags. */
+	atomic_bool was_locked;
 };
 
 /* A snapshot of a mapping's attributes, taken under its lock. */
@@ -161,5 +164,32 @@ int mapping_move(struct mapping *m, int64_t dest, int64_t src, int64_t count,
 		 struct msg *msg);
 int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64_t *start,
 		 const int64_t *end, bool reverse, int64_t *result, struct msg *msg);
+
+/* ---- introspection and residency (lock, touch, evict) ------------------ */
+
+/* The backing file as the kernel names it now (" (deleted)" once
+ * unlinked), "anonymous", or, for trackfd=no, the name of the mapped file in
+ * /proc/self/maps. malloc'd. */
+int mapping_source(struct mapping *m, char **out, struct msg *msg);
+
+/* A range as lock, unlock, touch and evict take it: START (default 0) and
+ * LENGTH (default: to the end) with madvise's rules and messages, made
+ * whole pages. verb names the command in the messages. */
+int mapping_range(struct mapping *m, const char *verb, const int64_t *start,
+		  const int64_t *length, size_t *off, size_t *len, struct msg *msg);
+
+/* mlock2/munlock of the range (already checked against the caller's limit). */
+int mapping_lock(struct mapping *m, bool lock, const int64_t *start, const int64_t *length,
+		 struct msg *msg);
+/* The address range of the mapping's pages within [off, off + len) (empty
+ * when closed); for the memory-lock accounting. */
+void mapping_span(struct mapping *m, size_t off, size_t len, uintptr_t *lo, uintptr_t *hi);
+/* Read every page of the range, bringing it into memory (vmtouch -t). */
+int mapping_touch(struct mapping *m, const int64_t *start, const int64_t *length,
+		  struct msg *msg);
+/* MADV_PAGEOUT the range, and drop a file's clean page cache over it
+ * (posix_fadvise DONTNEED), as vmtouch -e. */
+int mapping_evict(struct mapping *m, const int64_t *start, const int64_t *length,
+		  struct msg *msg);
 
 #endif

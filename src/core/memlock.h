@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/msg.h"
@@ -41,5 +42,15 @@ int memlock_permit(const struct memlock_rights *r, uint64_t held, uint64_t want,
 int memlock_take(const struct memlock_rights *r, _Atomic uint64_t *held, uint64_t want,
 		 struct msg *msg);
 void memlock_give(_Atomic uint64_t *held, uint64_t n);
+
+/* An address range [lo, hi). */
+struct addr_range {
+	uintptr_t lo, hi;
+};
+
+/* Bytes of the ranges that lie in locked VMAs (VmFlags "lo" in
+ * /proc/self/smaps), so that what the `lock` command holds is measured,
+ * not bookkept: the ranges must not overlap. -errno on failure. */
+int64_t memlock_bytes_in(const struct addr_range *r, size_t n);
 
 #endif

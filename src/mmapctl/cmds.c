@@ -1,6 +1,6 @@
 /* mmapctl_cmds.c - the commands that are one control-file command each: map
- * and close on the root ctl; find, rfind, seek, resize, flush, madvise and
- * move on a mapping's ctl. Each prints the result line when it carries a
+ * and close on the root ctl; find, rfind, seek, resize, flush, madvise,
+ * move, lock, unlock, touch and evict on a mapping's ctl. Each prints the result line when it carries a
  * value (a name, an offset) and nothing for "ok". */
 #include "config.h"
 #include "mmapctl/mmapctl.h"
@@ -135,4 +135,24 @@ int cmd_madvise(const struct invocation *inv)
 int cmd_move(const struct invocation *inv)
 {
 	return on_mapping(inv, "move", false);
+}
+
+int cmd_lock(const struct invocation *inv)
+{
+	return on_mapping(inv, "lock", false);
+}
+
+int cmd_unlock(const struct invocation *inv)
+{
+	return on_mapping(inv, "unlock", false);
+}
+
+int cmd_touch(const struct invocation *inv)
+{
+	return on_mapping(inv, "touch", false);
+}
+
+int cmd_evict(const struct invocation *inv)
+{
+	return on_mapping(inv, "evict", false);
 }

@@ -62,13 +62,14 @@ struct row {
 	int err[COLS];		/* why a cell is empty (info shows it) */
 };
 
-/* Pages in memory: every state of the SPEC's pages file but '.' (not in
- * memory), 'S' (swapped out) and 'G' (a guard page, which has no memory). */
+/* Pages that hold memory: every state of the SPEC's pages file but '.'
+ * (not in memory), 'S' (swapped out), 'G' (a guard page) and 'Z' (the
+ * kernel's one shared zero page, which costs this mapping nothing). */
 static void count_resident(const char *text, struct row *r)
 {
 	r->pages = r->resident = 0;
 	for (const char *p = text; *p && *p != '\n'; p++, r->pages++)
-		if (!strchr(".SG", *p))
+		if (!strchr(".SGZ", *p))
 			r->resident++;
 }
 

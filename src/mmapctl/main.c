@@ -67,17 +67,34 @@ static const struct command commands[] = {
 	{ "move", "", "NAME DEST SRC COUNT", "move COUNT bytes from SRC to DEST",
 	  "As mm.move (memmove within the mapping).\n",
 	  4, 4, 0, cmd_move },
-	{ "pages", "[-a] [-w COLS] [--color[=WHEN]] [-f FILE] ", "NAME",
+	{ "lock", "", "NAME [START [LENGTH]]", "lock pages in memory (mlock)",
+	  "The whole mapping by default. Within your RLIMIT_MEMLOCK (ulimit -l) unless\n"
+	  "you hold CAP_IPC_LOCK. START and LENGTH as for madvise; whole pages are locked.\n",
+	  1, 3, 0, cmd_lock },
+	{ "unlock", "", "NAME [START [LENGTH]]", "unlock pages (munlock)", "", 1, 3, 0,
+	  cmd_unlock },
+	{ "touch", "", "NAME [START [LENGTH]]", "bring pages into memory by reading them",
+	  "As vmtouch -t: every page of the range is read once.\n", 1, 3, 0, cmd_touch },
+	{ "evict", "", "NAME [START [LENGTH]]", "push pages out of memory",
+	  "As vmtouch -e: MADV_PAGEOUT, and for a file its clean page cache too.\n"
+	  "Dirty and locked pages stay; anonymous pages stay without swap.\n",
+	  1, 3, 0, cmd_evict },
+	{ "pages", "[-a] [-w COLS] [--color[=WHEN]] [-J] [--watch [SECONDS]] [-f FILE] ", "NAME",
 	  "draw which pages are in memory",
 	  "Draws the mapping's pages file as a grid, one cell per page (or, for a large\n"
 	  "mapping, per group of pages, showing their most common state), then the\n"
 	  "count and share of each state:\n"
-	  "  M mapped here, shared    C private copy (copy-on-write)\n"
-	  "  R in memory, not mapped here    S swapped out    . not in memory\n"
+	  "  G guard page    S swapped out    . not in memory    Z the zero page\n"
+	  "  C private copy (copy-on-write)   D shared, dirty (not yet written back)\n"
+	  "  M mapped here, shared            R in memory, not mapped here\n"
 	  "Each row starts with the index of its first page.\n"
 	  "  -a, --all           one cell per page, however many rows that takes\n"
 	  "  -w, --width=COLS    cells per row (default: fit the terminal, 64 piped)\n"
 	  "      --color[=WHEN]  colour cells: auto (on a terminal), always, never\n"
+	  "  -J, --json          print the counts per state and the runs of pagemap as JSON\n"
+	  "      --watch[=SECONDS]  redraw every SECONDS (default 1) until q or Ctrl-C,\n"
+	  "                      marking the cells that changed; piped, print a new\n"
+	  "                      frame (or JSON line) only when the map changed\n"
 	  "  -f, --file=FILE     draw a page map saved from a pages file ('-': stdin)\n"
 	  "                      instead of a mapping's (then no NAME)\n",
 	  0, 1, OPT_PAGES, cmd_pages },
@@ -242,11 +259,35 @@ static int parse_width(const char *v, struct invocation *inv)
 	return 0;
 }
 
+/* --watch[=SECONDS] or --watch SECONDS: the next argument is the interval
+ * when it is a number and a NAME is given or follows it (a NAME may be a
+ * number too). */
+static int parse_watch(const char *arg, char **argv, int *i, struct invocation *inv)
+{
+	const char *v = strchr(arg, '=') ? strchr(arg, '=') + 1 : NULL;
+	char *end;
+	if (!v && argv[*i + 1] && (inv->argc > 0 || argv[*i + 2])) {
+		strtod(argv[*i + 1], &end);
+		if (*argv[*i + 1] && !*end)
+			v = argv[++*i];
+	}
+	double s = v ? strtod(v, &end) : 1.0;
+	if (v && (*end || !(s >= 0.05 && s <= 86400)))
+		return usage_error("--watch takes SECONDS from 0.05 to 86400, not '%s'", v);
+	inv->watch = s;
+	return 0;
+}
+
 /* An option of pages: 1 if it was one, 0 if not, or EXIT_USAGE. */
 static int pages_option(const char *arg, char **argv, int *i, struct invocation *inv)
 {
 	if (strcmp(arg, "-a") == 0 || strcmp(arg, "--all") == 0) {
 		inv->all = true;
+	} else if (strcmp(arg, "-J") == 0 || strcmp(arg, "--json") == 0) {
+		inv->json = true;
+	} else if (is_option(arg, "--watch", 0)) {
+		if (parse_watch(arg, argv, i, inv))
+			return EXIT_USAGE;
 	} else if (is_option(arg, "--color", 0) || is_option(arg, "--colour", 0)) {
 		if (parse_color(arg, inv))
 			return EXIT_USAGE;

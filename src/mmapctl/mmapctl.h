@@ -41,6 +41,7 @@ struct invocation {
 	bool list_columns;	/* --list-columns */
 	long lines;		/* log -n: the last N lines, -1 for all */
 	bool follow;		/* log -f, --follow */
+	double watch;		/* pages --watch [SECONDS]: the interval; 0 = no watch */
 };
 
 struct command {
@@ -104,15 +105,16 @@ int list_names(const char *mount, char ***names, size_t *n);
 void free_names(char **names, size_t n);
 
 /* ---- mmapctl_pages.c: the page map ------------------------------------------ */
-enum page_state { PS_MAPPED, PS_COPY, PS_RESIDENT, PS_SWAPPED, PS_ABSENT, PS_OTHER,
-		  PS_COUNT };
+enum page_state { PS_MAPPED, PS_COPY, PS_RESIDENT, PS_SWAPPED, PS_ABSENT,
+		  PS_GUARD, PS_ZERO, PS_DIRTY, PS_OTHER, PS_COUNT };
 struct page_counts {
 	size_t n[PS_COUNT];
 	size_t total;
 };
 /* Count the states in the text of a pages file (its newline excluded). */
 void count_pages(const char *text, size_t len, struct page_counts *c);
-/* Pages in memory (mapped here, copies, or in memory elsewhere). */
+/* Pages that hold memory: mapped here (shared, dirty or copies), or in
+ * memory elsewhere; not the kernel's zero page, nor guard pages. */
 size_t pages_resident(const struct page_counts *c);
 /* part/total as a percentage for a table: "37%", never "0%" or "100%" when
  * it is not exactly that ("<1%", ">99%"). */
@@ -131,6 +133,10 @@ int cmd_move(const struct invocation *inv);
 int cmd_ls(const struct invocation *inv);
 int cmd_info(const struct invocation *inv);
 int cmd_pages(const struct invocation *inv);
+int cmd_lock(const struct invocation *inv);
+int cmd_unlock(const struct invocation *inv);
+int cmd_touch(const struct invocation *inv);
+int cmd_evict(const struct invocation *inv);
 int cmd_read(const struct invocation *inv);
 int cmd_write(const struct invocation *inv);
 int cmd_dump(const struct invocation *inv);

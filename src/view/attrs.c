@@ -26,6 +26,17 @@ static int text_of(char **text, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
+/* Read afresh: the name the kernel gives the backing file now. */
+static int source_text(struct mapping *m, char **text, size_t *len, struct msg *msg)
+{
+	char *path = NULL;
+	int rc = mapping_source(m, &path, msg);
+	if (rc == 0)
+		rc = text_of(text, len, "%s\n", path);
+	free(path);
+	return rc;
+}
+
 int attr_render(struct mapping *m, enum kind k, char **text, size_t *len, struct msg *msg)
 {
 	struct mapping_info i;
@@ -51,11 +62,13 @@ int attr_render(struct mapping *m, enum kind k, char **text, size_t *len, struct
 		prot_format(i.prot, words, sizeof words);
 		return text_of(text, len, "%s\n", words);
 	case KIND_SOURCE:
-		return text_of(text, len, "%s\n", m->source);
+		return source_text(m, text, len, msg);
 	case KIND_PAGES:
 		return mapping_pages(m, text, len, msg);
 	case KIND_SMAPS:
 		return mapping_smaps(m, text, len, msg);
+	case KIND_PAGEMAP:
+		return mapping_pagemap(m, text, len, msg);
 	case KIND_FILESIZE:
 		rc = mapping_filesize(m, &filesize, msg);
 		return rc < 0 ? rc : text_of(text, len, "%lld\n", (long long)filesize);

@@ -28,6 +28,7 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_LINE] = "line",
 	[KIND_PAGES] = "pages",
 	[KIND_SMAPS] = "smaps",
+	[KIND_PAGEMAP] = "pagemap",
 };
 
 const char *root_file_name(enum node n)

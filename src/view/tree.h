@@ -41,6 +41,7 @@ enum kind {
 	KIND_LINE,
 	KIND_PAGES,
 	KIND_SMAPS,
+	KIND_PAGEMAP,
 	KIND_COUNT,
 };
 

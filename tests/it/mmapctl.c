@@ -896,6 +896,9 @@ Test(mmapctl, pages_draws_the_mapping_plain_when_piped)
 {
 	/* Needs the server's pages file (SPEC "Introspection"). */
 	const char *f = scratch_file("f", "x", 4 * (size_t)PAGE);
+	int fd = open(f, O_RDONLY);
+	cr_assert(fd >= 0 && fdatasync(fd) == 0, "written back, or its pages show D");
+	close(fd);
 	map_ok(&M, "%s name=s", f);
 	map_ok(&M, "%s access=copy name=c", f);
 	free(read_all(mp(&M, "maps/s/data"), NULL));
@@ -909,7 +912,7 @@ Test(mmapctl, pages_draws_the_mapping_plain_when_piped)
 	ctl(&r, "pages", "c", NULL);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect(strstr(r.out, "\n0 C"), "first page a private copy: %s", r.out);
-	cr_expect(strstr(r.out, "  C  mapped here as a private copy (copy-on-write)  1   25.0%\n"),
+	cr_expect(strstr(r.out, "  C  mapped here as a private copy (copy-on-write)      1   25.0%\n"),
 		  "%s", r.out);
 	run_free(&r);
 	ctl(&r, "pages", "nosuch", NULL);
@@ -929,12 +932,15 @@ Test(offline, pages_draws_a_saved_map_with_its_legend)
 		 "%s: 12 pages of %ld bytes, 1 page per cell\n"
 		 " 0 MMMCC.....RS\n"
 		 "\n"
-		 "  M  mapped here, shared with the backing object     3   25.0%%\n"
-		 "  C  mapped here as a private copy (copy-on-write)   2   16.7%%\n"
-		 "  R  in memory, not mapped here                      1    8.3%%\n"
-		 "  S  swapped out                                     1    8.3%%\n"
-		 "  .  not in memory                                   5   41.7%%\n"
-		 "     total                                          12  100.0%%\n",
+		 "  G  guard page (madvise guard_install)                  0    0.0%%\n"
+		 "  S  swapped out                                         1    8.3%%\n"
+		 "  .  not in memory                                       5   41.7%%\n"
+		 "  Z  the kernel's zero page (read, never written)        0    0.0%%\n"
+		 "  C  mapped here as a private copy (copy-on-write)       2   16.7%%\n"
+		 "  D  mapped here, shared, dirty (not yet written back)   0    0.0%%\n"
+		 "  M  mapped here, shared with the backing object         3   25.0%%\n"
+		 "  R  in memory, not mapped here                          1    8.3%%\n"
+		 "     total                                              12  100.0%%\n",
 		 path, PAGE);
 	expect_ok(&r, want);
 }
@@ -1646,7 +1652,12 @@ Test(mmapctl, bash_completes_commands_names_and_options)
 	expect_completion("mmapctl map /x flags=private,pop", "private,populate\n");
 	expect_completion("mmapctl pages --color=n", "never\n");
 	expect_completion("mmapctl info alpha ", "");
-	expect_completion("mmapctl t", "tell\n");
+	expect_completion("mmapctl t", "tell\ntouch\n");
+	expect_completion("mmapctl ev", "evict\n");
+	expect_completion("mmapctl unlock a", "alpha\n");
+	expect_completion("mmapctl lock alpha ", "");
+	expect_completion("mmapctl pages --wa", "--watch\n");
+	expect_completion("mmapctl pages --j", "--json\n");
 	expect_completion("mmapctl s", "seek\nstats\n");
 	expect_completion("mmapctl dump a", "alpha\n");
 	expect_completion("mmapctl read beta 0 ", "");

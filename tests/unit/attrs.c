@@ -209,7 +209,8 @@ Test(tree, root_file_names_round_trip)
 Test(tree, mapping_file_names_round_trip)
 {
 	const char *names[] = { "data", "ctl", "size", "pos", "access", "filesize", "offset",
-				"flags", "prot", "source", "stream", "line", "pages", "smaps" };
+				"flags", "prot", "source", "stream", "line", "pages", "smaps",
+				"pagemap" };
 	cr_assert_eq(sizeof names / sizeof *names, KIND_COUNT - 1, "every kind has a name here");
 	for (int k = KIND_DATA; k < KIND_COUNT; k++) {
 		cr_expect_str_eq(kind_name((enum kind)k), names[k - 1]);

@@ -632,9 +632,9 @@ Test(mapping_ctl, unknown_and_empty)
 {
 	struct mapping *m = mapped_digits();
 	cmd_refused(m, "frob", EINVAL, "unknown command 'frob' (commands: flush, madvise, move, "
-		    "resize, seek, find, rfind, close)");
+		    "resize, seek, find, rfind, lock, unlock, touch, evict, close)");
 	cmd_refused(m, "map /tmp/x", EINVAL, "unknown command 'map' (commands: flush, madvise, "
-		    "move, resize, seek, find, rfind, close)");
+		    "move, resize, seek, find, rfind, lock, unlock, touch, evict, close)");
 	cmd_refused(m, "", EINVAL, "empty command");
 	cmd_refused(m, "  ", EINVAL, "empty command");
 }

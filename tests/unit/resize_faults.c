@@ -78,7 +78,14 @@ void *__wrap_mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		errno = fail_errno_v;
 		return MAP_FAILED;
 	}
-	return __real_mremap(old, old_len, new_len, flags);
+	void *to = NULL;
+	if (flags & MREMAP_FIXED) { /* the fifth argument: where to */
+		va_list ap;
+		va_start(ap, flags);
+		to = va_arg(ap, void *);
+		va_end(ap);
+	}
+	return __real_mremap(old, old_len, new_len, flags, to);
 }
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -300,7 +307,9 @@ static void efault_is_mapped_afresh(const struct setup *s)
 	arm(C_MREMAP, 0, EFAULT);
 	struct msg msg = { "" };
 	cr_expect_eq(mapping_resize(m, (int64_t)(4 * p), &msg), 0, "resize: %s", msg.text);
-	cr_expect_eq(reached[C_MREMAP], 1, "mremap was tried");
+	/* The first mremap is the one refused; placing the fresh mapping's
+	 * gaps (see mapping.c) takes more. */
+	cr_expect_geq(reached[C_MREMAP], 1, "mremap was tried");
 	disarm();
 	size_t mlen2;
 	char *after = mapping_bytes(m, &mlen2);
