@@ -17,6 +17,7 @@
 #include "view/attrs.h"
 #include "control/command.h"
 #include "server/creds.h"
+#include "server/passthrough.h"
 #include "control/ctlqueue.h"
 #include "server/server.h"
 #include "view/tree.h"
@@ -37,6 +38,7 @@ struct open_file {
 	size_t text_len;
 	struct table_entry *entries;	/* maps/ listing snapshot */
 	size_t n_entries;
+	bool backing;			/* holds m's passthrough backing file */
 };
 
 static struct server *server_of(fuse_req_t req)
@@ -470,10 +472,12 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	/* Every read and write reaches the server: no stale page cache. */
+	/* Every read and write reaches the server: no stale page cache
+	 * (unless data is passed through to the very file, -o passthrough). */
 	fi->direct_io = 1;
 	fi->fh = (uintptr_t)f;
-	if (fuse_reply_open(req, fi) < 0)
+	enum pt_file what = f->queue ? PT_CONTROL : f->m && f->kind == KIND_DATA ? PT_DATA : PT_PLAIN;
+	if (passthrough_reply_open(s->pt, req, fi, what, f->m, &f->backing) < 0)
 		free_file(s, f);
 }
 
@@ -508,6 +512,22 @@ static int text_slice(struct open_file *f, size_t size, off_t off, char **out, s
 	return 0;
 }
 
+/* stats ends with the passthrough line. */
+static int stats_passthrough(struct server *s, char **text, size_t *len)
+{
+	char line[256];
+	int n = passthrough_stats_line(s->pt, line, sizeof line);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = n < 0 ? 0 : (int)sizeof line - 1;
+	char *grown = realloc(*text, *len + (size_t)n + 1);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *len, line, (size_t)n + 1);
+	*text = grown;
+	*len += (size_t)n;
+	return 0;
+}
+
 /* Generated files: the text is made afresh by each read at offset 0, and
  * later reads of the same open file continue that text. */
 static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off_t off)
@@ -523,6 +543,8 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 		f->text = NULL;
 		rc = f->m ? attr_render(f->m, f->kind, &f->text, &f->text_len, &msg)
 			  : root_render(&s->table, f->node, &f->text, &f->text_len);
+		if (rc == 0 && f->node == NODE_STATS)
+			rc = stats_passthrough(s, &f->text, &f->text_len);
 	}
 	if (rc == 0)
 		rc = text_slice(f, size, off, &slice, &n);
@@ -605,7 +627,10 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	free_file(server_of(req), file_of(fi));
+	struct open_file *f = file_of(fi);
+	if (f->backing)
+		passthrough_release(server_of(req)->pt, req, f->m);
+	free_file(server_of(req), f);
 	fuse_reply_err(req, 0);
 }
 
@@ -712,6 +737,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = MAX_IO;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	passthrough_init(((struct server *)userdata)->pt, conn);
 }
 
 static const struct fuse_lowlevel_ops ops = {

@@ -20,6 +20,7 @@
 
 #include "core/guard.h"
 #include "core/parse.h"
+#include "server/passthrough.h"
 #include "server/server.h"
 
 #define DEFAULT_MAX_MAPS 100000
@@ -30,6 +31,7 @@ struct options {
 	char *max_bytes;
 	int ready_fd;
 	int allow_other;
+	int passthrough;
 	char *words[2];		/* [SOURCE] MOUNTPOINT, as mount.fuse3 passes them */
 	int nwords;
 };
@@ -39,6 +41,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("max_maps=%lu", max_maps),
 	OPT("max_bytes=%s", max_bytes),
 	OPT("ready_fd=%d", ready_fd),
+	OPT("passthrough", passthrough),
 	FUSE_OPT_KEY("allow_other", 1),
 	FUSE_OPT_END,
 };
@@ -73,7 +76,9 @@ static void usage(const char *prog)
 	       "mmapfs options:\n"
 	       "    -o max_maps=N          mappings held at once (default %d)\n"
 	       "    -o max_bytes=SIZE      total bytes mapped, K/M/G/T suffixes (default %s)\n"
-	       "    -o ready_fd=N          write \"ready\\n\" to fd N once mounted, then close it\n\n",
+	       "    -o ready_fd=N          write \"ready\\n\" to fd N once mounted, then close it\n"
+	       "    -o passthrough         serve data of shared whole-file mappings from the file\n"
+	       "                           itself (FUSE passthrough: Linux 6.9+, a root server)\n\n",
 	       prog, DEFAULT_MAX_MAPS, DEFAULT_MAX_BYTES);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -175,6 +180,11 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	s.uid = getuid();
 	s.gid = getgid();
 	s.started = time(NULL);
+	s.pt = passthrough_new(o->passthrough);
+	if (!s.pt) {
+		fprintf(stderr, "mmapfs: cannot start: %s\n", strerror(ENOMEM));
+		return 1;
+	}
 	if (s.allow_other)
 		fuse_opt_add_arg(args, "-odefault_permissions");
 
@@ -184,12 +194,13 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	if (se && fuse_set_signal_handlers(se) == 0) {
 		if (fuse_session_mount(se, s.mountpoint) == 0) {
 			s.own_dev = mount_device(s.mountpoint);
-			if (fuse_daemonize(opts->foreground) == 0) {
+			if (passthrough_attach(s.pt, se) == 0 && fuse_daemonize(opts->foreground) == 0) {
 				announce_ready(o->ready_fd);
 				int loop = serve(se, opts);
 				/* A signal ends the loop with its number: a clean exit. */
 				rc = loop < 0 ? 1 : 0;
 			}
+			passthrough_detach(s.pt);
 			fuse_session_unmount(se);
 		}
 		fuse_remove_signal_handlers(se);
@@ -200,6 +211,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	pthread_mutex_destroy(&s.files_lock);
 	table_destroy(&s.table);
 	cmdlog_destroy(&s.log);
+	passthrough_free(s.pt);
 	free(s.mountpoint);
 	return rc;
 }
