@@ -25,6 +25,11 @@
 #define MAX_IO (1024 * 1024)
 /* Names under the root and inside maps/NAME/ never change meaning. */
 #define FIXED_ENTRY_TIMEOUT 86400.0
+/* The size control files report: the most one write() may carry. The
+ * kernel runs writes to one inode in parallel only when they end within its
+ * size (they are opened FOPEN_STREAM, so each starts at 0); below that, a
+ * slow command on one open file would hold up every other. */
+#define CTL_SIZE CTL_WRITE_MAX
 
 /* One open file: which file, its mapping, and what its kind needs. */
 struct open_file {
@@ -143,6 +148,8 @@ static int root_attr(const struct server *s, fuse_ino_t ino, struct stat *st)
 	st->st_uid = s->uid;
 	st->st_gid = s->gid;
 	fill_times(st, s->started);
+	if (ino == NODE_CTL)
+		st->st_size = CTL_SIZE;
 	return 0;
 }
 
@@ -161,6 +168,8 @@ static void mapping_attr(const struct server *s, struct mapping *m, enum kind k,
 		st->st_size = (off_t)i.len;
 		st->st_blocks = (blkcnt_t)((i.len + 511) / 512);
 	}
+	if (k == KIND_CTL)
+		st->st_size = CTL_SIZE;
 	st->st_blksize = MAX_IO;
 }
 
