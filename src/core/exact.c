@@ -18,7 +18,10 @@ static int why_not_exact(const struct mapping *m, struct msg *msg)
 		return fail(msg, EOPNOTSUPP, "prot lacks read (the server refuses its reads)");
 	if (m->fd < 0)
 		return fail(msg, EOPNOTSUPP, "no descriptor kept (trackfd=no)");
-	if (m->offset != 0)
+	/* Anonymous memory ignores offset (its memfd is mapped from 0); for a
+	 * file the length test below catches it too, as an offset leaves the
+	 * mapping short of the file; said first, as the clearer reason. */
+	if (!m->anonymous && m->offset != 0)
 		return fail(msg, EOPNOTSUPP, "offset %lld, not 0", (long long)m->offset);
 	struct stat st;
 	if (fstat(m->fd, &st) < 0)

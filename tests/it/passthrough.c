@@ -143,6 +143,13 @@ Test(passthrough, shared_anonymous_memory_shares_its_pages)
 	expect_shared_pages("a", NULL);
 }
 
+/* An offset means nothing to anonymous memory: still its memfd's bytes. */
+Test(passthrough, shared_anonymous_memory_with_an_offset_shares_its_pages)
+{
+	map_ok(&M, "anon length=%d offset=4096 name=a", LEN);
+	expect_shared_pages("a", NULL);
+}
+
 Test(passthrough, python_mmap_of_data_shares_the_mapping)
 {
 	const char *f = paged_file("f");
