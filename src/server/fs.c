@@ -722,6 +722,57 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	fuse_reply_err(req, EACCES);
 }
 
+/* user.mmapfs.passthrough on data: whether an open of it is passed
+ * through ("yes") or why not ("no: REASON"). An extended attribute, since
+ * the SPEC fixes the tree's files and their contents. Only with -o
+ * passthrough: answering getxattr makes the kernel ask for
+ * security.capability at every O_TRUNC open (one more round trip), while
+ * ENOSYS, once, stops it asking for good. */
+#define PT_XATTR "user.mmapfs.passthrough"
+
+static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct server *s = server_of(req);
+	if (!passthrough_wanted(s->pt)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	bool data = ino_is_mapping(ino) && ino_kind(ino) == KIND_DATA;
+	struct mapping *m = data && strcmp(name, PT_XATTR) == 0
+				    ? table_find_id(&s->table, ino_mapping_id(ino)) : NULL;
+	if (!m) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	char value[320];
+	int n = passthrough_explain(s->pt, req, m, value, sizeof value);
+	mapping_unref(m);
+	if (n < 0 || (size_t)n >= sizeof value)
+		n = n < 0 ? 0 : (int)sizeof value - 1;
+	if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else if (size < (size_t)n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, (size_t)n);
+}
+
+static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	if (!passthrough_wanted(server_of(req)->pt)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	bool data = ino_is_mapping(ino) && ino_kind(ino) == KIND_DATA;
+	size_t n = data ? sizeof PT_XATTR : 0; /* with its NUL */
+	if (size == 0)
+		fuse_reply_xattr(req, n);
+	else if (size < n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, PT_XATTR, n);
+}
+
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct server *s = server_of(req);
@@ -766,6 +817,8 @@ static const struct fuse_lowlevel_ops ops = {
 	.mkdir = fs_mkdir,
 	.create = fs_create,
 	.statfs = fs_statfs,
+	.getxattr = fs_getxattr,
+	.listxattr = fs_listxattr,
 };
 
 const struct fuse_lowlevel_ops *fs_operations(void)

@@ -444,6 +444,11 @@ void passthrough_init(struct passthrough *pt, struct fuse_conn_info *conn)
 
 /* ---- what it says ------------------------------------------------------- */
 
+bool passthrough_wanted(const struct passthrough *pt)
+{
+	return pt->wanted;
+}
+
 int passthrough_stats_line(struct passthrough *pt, char *buf, size_t cap)
 {
 	if (pt->wanted)

@@ -54,6 +54,9 @@ int passthrough_reply_open(struct passthrough *pt, fuse_req_t req, struct fuse_f
 			   enum pt_file what, struct mapping *m, bool *held);
 void passthrough_release(struct passthrough *pt, fuse_req_t req, const struct mapping *m);
 
+/* Whether -o passthrough was given. */
+bool passthrough_wanted(const struct passthrough *pt);
+
 /* The `stats` line: "passthrough on\n" or "passthrough off: REASON\n". */
 int passthrough_stats_line(struct passthrough *pt, char *buf, size_t cap);
 /* Whether an open of m's data would be passed through now: "yes", or

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "lib/harness.h"
@@ -250,6 +251,41 @@ Test(passthrough, size_changes_of_shared_anonymous_memory)
 	check_size_changes("a", NULL);
 }
 
+/* ---- which mappings are passed through ----------------------------------- */
+
+static void expect_xattr(const char *name, const char *want)
+{
+	char value[400];
+	ssize_t n = getxattr(mp(&M, "maps/%s/data", name), "user.mmapfs.passthrough", value,
+			     sizeof value - 1);
+	cr_assert(n >= 0, "getxattr of %s/data: %s", name, strerror(errno));
+	value[n] = '\0';
+	cr_expect(strncmp(value, want, strlen(want)) == 0, "%s: '%s', wanted '%s...'", name, value,
+		  want);
+}
+
+Test(passthrough, an_extended_attribute_says_which_are_passed_through)
+{
+	const char *f = paged_file("f");
+	map_ok(&M, "%s name=whole", f);
+	map_ok(&M, "anon length=8192 name=anon");
+	map_ok(&M, "%s length=8192 name=short", f);
+	map_ok(&M, "%s flags=private name=priv", f);
+	map_ok(&M, "%s offset=4096 name=off", f);
+	map_ok(&M, "%s trackfd=no name=notrack", f);
+	expect_xattr("whole", "yes");
+	expect_xattr("anon", "yes");
+	expect_xattr("short", "no: length 8192, the file has 65536 bytes");
+	expect_xattr("priv", "no: a private mapping");
+	expect_xattr("off", "no: offset 4096");
+	expect_xattr("notrack", "no: no descriptor kept");
+	char list[128];
+	cr_expect_eq(listxattr(mp(&M, "maps/whole/data"), list, sizeof list),
+		     (ssize_t)sizeof "user.mmapfs.passthrough");
+	cr_expect(getxattr(mp(&M, "maps/whole/size"), "user.mmapfs.passthrough", list,
+			   sizeof list) < 0 && errno == ENODATA);
+}
+
 /* ---- every other mapping is served as without the option ---------------- */
 
 /* Not passed through: a shared mmap of data is refused as on any direct_io
@@ -331,6 +367,11 @@ Test(passthrough_refused, everything_is_still_served)
 	map_ok(&M, "anon length=8192 name=a");
 	expect_served("f", "aaaa", LEN);
 	expect_served("a", "\0\0\0\0", 8192);
+	char value[400] = "";
+	cr_expect(getxattr(mp(&M, "maps/f/data"), "user.mmapfs.passthrough", value,
+			   sizeof value - 1) > 0);
+	cr_expect(strncmp(value, "no: passthrough off: FUSE_DEV_IOC_BACKING_OPEN", 46) == 0, "%s",
+		  value);
 	cr_expect_eq(pwrite_timed(mp(&M, "maps/f/data"), "new", 3, LEN), 3);
 	expect_sizes("f", f, LEN + 3);
 	cr_expect_eq(find_in("f", "new"), LEN);
