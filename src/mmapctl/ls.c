@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 
 enum column { COL_NAME, COL_SOURCE, COL_ACCESS, COL_FLAGS, COL_OFFSET, COL_LENGTH, COL_POS,
 	      COL_RESIDENT, COLS };
@@ -157,6 +158,22 @@ static int print_attr(const char *mount, const char *name, const char *attr)
 	return 0;
 }
 
+/* With -o passthrough, data says whether it is passed through, or why not
+ * (user.mmapfs.passthrough); without, the mount has no such attribute and
+ * info prints no line for it. */
+static void print_passthrough(const char *mount, const char *name)
+{
+	char *path = mount_path(mount, "maps/%s/data", name);
+	char value[512];
+	ssize_t n = getxattr(path, "user.mmapfs.passthrough", value, sizeof value - 1);
+	free(path);
+	if (n < 0)
+		return;
+	value[n] = '\0';
+	make_printable(value);
+	printf("%-9s %s\n", "passthrough", value);
+}
+
 int cmd_info(const struct invocation *inv)
 {
 	const char *name = inv->argv[0];
@@ -180,5 +197,6 @@ int cmd_info(const struct invocation *inv)
 		printf("%-9s %zu\n%-9s %s (%zu of %zu pages)\n", "pages", c.total, "resident",
 		       share, pages_resident(&c), c.total);
 	free(share);
+	print_passthrough(inv->mount, name);
 	return EXIT_OK;
 }

@@ -286,6 +286,23 @@ Test(passthrough, an_extended_attribute_says_which_are_passed_through)
 			   sizeof list) < 0 && errno == ENODATA);
 }
 
+/* mmapctl info shows the same, as its last line. */
+Test(passthrough, mmapctl_info_says_it)
+{
+	const char *bin = getenv("MMAPCTL_BIN");
+	if (!bin)
+		cr_skip_test("MMAPCTL_BIN is not set (make check sets it)");
+	const char *f = paged_file("f");
+	map_ok(&M, "%s name=whole", f);
+	map_ok(&M, "%s length=8192 name=short", f);
+	char command[9000];
+	snprintf(command, sizeof command,
+		 "'%s' -m '%s' info whole | grep -qx 'passthrough yes' && "
+		 "'%s' -m '%s' info short | grep -qx 'passthrough no: length 8192, the file has 65536 bytes'",
+		 bin, M.dir, bin, M.dir);
+	cr_expect_eq(system(command), 0, "mmapctl info's passthrough lines");
+}
+
 /* ---- every other mapping is served as without the option ---------------- */
 
 /* Not passed through: a shared mmap of data is refused as on any direct_io
