@@ -21,6 +21,7 @@
 
 struct cmdlog_entry;
 
+/* Shared by every thread. lock is a leaf: nothing else is taken under it. */
 struct cmdlog {
 	pthread_mutex_t lock;
 	struct cmdlog_entry *ring[CMDLOG_LINES]; /* lock; the oldest is count slots before next */

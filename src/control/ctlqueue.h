@@ -19,6 +19,9 @@
 #define CTL_QUEUE_MAX (64 * 1024)
 #define CTL_QUEUE_RESERVE 512	/* so commands run while unread <= 65024 */
 
+/* Shared by the threads serving one open control file. lock is held for
+ * a whole write(), while its commands run, so it is taken before the
+ * table's and a mapping's locks. */
 struct ctl_queue {
 	pthread_mutex_t lock;
 	char *text;            /* lock */

@@ -22,24 +22,28 @@
 #include "control/ctlqueue.h"
 #include "server/server.h"
 #include "view/tree.h"
+/* Last: with -d, every fuse_reply_* below goes through the trace. */
+#include "server/trace.h"
 
 #define MAX_IO (1024 * 1024)
 /* Names under the root and inside maps/NAME/ never change meaning. */
 #define FIXED_ENTRY_TIMEOUT 86400.0
 
-/* One open file: which file, its mapping, and what its kind needs. */
+/* One open file: which file, its mapping, and what its kind needs. The
+ * kernel may send requests on one open file from several threads at once;
+ * open fills it before fi->fh is handed out, release frees it. */
 struct open_file {
-	struct open_file *prev, *next;	/* the server's list of open files */
-	enum node node;			/* root-level file, or NODE_NONE */
-	enum kind kind;			/* for files of a mapping */
-	struct mapping *m;		/* referenced while open */
-	struct ctl_queue *queue;	/* control files */
+	struct open_file *prev, *next;	/* server's files_lock: its list of open files */
+	enum node node;			/* fixed at open; root-level file, or NODE_NONE */
+	enum kind kind;			/* fixed at open; for files of a mapping */
+	struct mapping *m;		/* fixed at open; referenced while open */
+	struct ctl_queue *queue;	/* fixed at open; control files; its own lock */
 	pthread_mutex_t text_lock;	/* generated files: text of the last read at 0 */
-	char *text;
-	size_t text_len;
-	struct table_entry *entries;	/* maps/ listing snapshot */
-	size_t n_entries;
-	struct cmdlog_snap *log_snap;	/* `log`: the lines its opener may see */
+	char *text;			/* text_lock */
+	size_t text_len;		/* text_lock */
+	struct table_entry *entries;	/* fixed at opendir: maps/ listing snapshot */
+	size_t n_entries;		/* fixed at opendir */
+	struct cmdlog_snap *log_snap;	/* fixed at open: `log`, the lines its opener may see */
 };
 
 static struct server *server_of(fuse_req_t req)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/it_conf.h"
+#include "lib/harness.h"
 
 #ifndef PYSIDE_SCRIPT
 #define PYSIDE_SCRIPT "tests/pyside/side_by_side.py"

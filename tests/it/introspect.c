@@ -12,21 +12,9 @@
 
 #include "lib/harness.h"
 
-static struct mnt M;
-static long PAGE;
+#define PAGE page_size()
 
-static void up(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(introspect, .init = up, .fini = down, .timeout = 60);
+TestSuite(introspect, .init = mnt_up, .fini = mnt_down, .timeout = 60);
 
 static char *pages_of(const char *name)
 {

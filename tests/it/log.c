@@ -21,21 +21,8 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
-static struct mnt M;
-
-static void up(void)
-{
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(log, .init = up, .fini = down, .timeout = 120);
+TestSuite(log, .init = mnt_up, .fini = mnt_down, .timeout = 120);
 
 static char *the_log(void)
 {
@@ -481,7 +468,7 @@ static void up_users(void)
 	cr_assert(chmod(parent, 0755) == 0);
 }
 
-TestSuite(log_users, .init = up_users, .fini = down, .timeout = 120);
+TestSuite(log_users, .init = up_users, .fini = mnt_down, .timeout = 120);
 
 Test(log_users, with_allow_other_each_user_sees_only_their_lines)
 {

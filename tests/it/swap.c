@@ -17,7 +17,6 @@
 
 #include "lib/harness.h"
 
-static struct mnt M;
 static char swapfile[4200];
 static bool swap_on;
 
@@ -33,7 +32,7 @@ static void down(void)
 	if (swap_on && swapoff(swapfile) < 0)
 		fprintf(stderr, "swapoff %s: %s\n", swapfile, strerror(errno));
 	swap_on = false;
-	mnt_stop(&M);
+	mnt_down();
 }
 
 TestSuite(swap, .init = up, .fini = down, .timeout = 60);
