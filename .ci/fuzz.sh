@@ -20,8 +20,20 @@ git -C "$src" ls-files -z --cached --others --exclude-standard |
 cd "$work"
 autoreconf -fi >/dev/null 2>&1
 ./configure -q --enable-fuzzing CC=clang
-make -j"$(nproc)" tests/fuzz/fuzz_command >/dev/null
-make fuzz FUZZ_TIME="${FUZZ_TIME:-60}" 2>&1 | tail -15
+make -j"$(nproc)" tests/fuzz/fuzz_command >build.out 2>&1 || {
+	cat build.out >&2
+	echo "fuzz: the fuzzer did not build" >&2
+	exit 1
+}
+# No pipe: the run's own status decides (a fuzzer that fails to start, or
+# stops on a crash, fails this script).
+fstatus=0
+make fuzz FUZZ_TIME="${FUZZ_TIME:-60}" >fuzz.out 2>&1 || fstatus=$?
+tail -15 fuzz.out
+if [ $fstatus -ne 0 ]; then
+	echo "fuzz: make fuzz failed with exit status $fstatus" >&2
+	exit 1
+fi
 if [ -n "$(ls tests/fuzz/findings 2>/dev/null)" ]; then
 	echo "fuzz: findings in tests/fuzz/findings:" >&2
 	ls -l tests/fuzz/findings >&2

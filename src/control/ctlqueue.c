@@ -45,6 +45,36 @@ void ctl_queue_destroy(struct ctl_queue *q)
 	free(q->text);
 }
 
+static const char queue_full[] =
+	"error: too many unread results: read them before writing more "
+	"(at most 65536 bytes wait)\n";
+
+static size_t unread(const struct ctl_queue *q)
+{
+	return q->len - q->head;
+}
+
+/* Append a line the server itself writes (a refusal) only where it fits:
+ * the queue never holds more than CTL_QUEUE_MAX. */
+static void add_notice(struct ctl_queue *q, const char *line, size_t n)
+{
+	if (unread(q) + n <= CTL_QUEUE_MAX)
+		append(q, line, n);
+}
+
+/* The reserve holds the longest result line a command can add (a value, or
+ * "error: " and a message, and the newline) and then the refusal line. */
+_Static_assert(CTL_QUEUE_RESERVE >= sizeof "error: " + sizeof(struct msg) + sizeof queue_full,
+	       "the reserve holds an error line and a refusal");
+_Static_assert(CTL_QUEUE_RESERVE >= RESULT_MAX + sizeof queue_full,
+	       "the reserve holds a value line and a refusal");
+
+/* Whether one more command's result fits, leaving room for a refusal. */
+static bool has_room(const struct ctl_queue *q)
+{
+	return unread(q) + CTL_QUEUE_RESERVE <= CTL_QUEUE_MAX;
+}
+
 static void add_result(struct ctl_queue *q, int rc, const char *value, const struct msg *m)
 {
 	if (rc == 0) {
@@ -68,7 +98,7 @@ ssize_t ctl_queue_write(struct ctl_queue *q, const char *buf, size_t len, ctl_ru
 	if (len > CTL_WRITE_MAX) {
 		static const char too_long[] =
 			"error: command too long (a write() carries at most 65536 bytes)\n";
-		append(q, too_long, sizeof too_long - 1);
+		add_notice(q, too_long, sizeof too_long - 1);
 		rc = -E2BIG;
 	}
 	/* One trailing newline ends the last command; it does not start a blank one. */
@@ -77,6 +107,11 @@ ssize_t ctl_queue_write(struct ctl_queue *q, const char *buf, size_t len, ctl_ru
 		size_t next, n = next_line(buf + at, end - at, &next);
 		char result[RESULT_MAX];
 		struct msg m = { "" };
+		if (!has_room(q)) {
+			add_notice(q, queue_full, sizeof queue_full - 1);
+			rc = -ENOBUFS;
+			break;
+		}
 		int r = run(ctx, buf + at, n, result, sizeof result, &m);
 		add_result(q, r, result, &m);
 		if (r < 0)

@@ -11,12 +11,22 @@
 #include "core/msg.h"
 
 #define CTL_WRITE_MAX (64 * 1024)
+/* Unread text one open control file may hold. A command runs only while
+ * CTL_QUEUE_RESERVE bytes are free (room for its result line and for the
+ * line that refuses the next one); otherwise it is refused with ENOBUFS
+ * (nothing of it runs), as a failing command: those before it in the write
+ * stay done, and its `error:` line is queued. */
+#define CTL_QUEUE_MAX (64 * 1024)
+#define CTL_QUEUE_RESERVE 512	/* so commands run while unread <= 65024 */
 
+/* Shared by the threads serving one open control file. lock is held for
+ * a whole write(), while its commands run, so it is taken before the
+ * table's and a mapping's locks. */
 struct ctl_queue {
 	pthread_mutex_t lock;
-	char *text;
-	size_t head, len, cap; /* unread text is text[head..len) */
-	bool written;          /* a write() has reached us: the usage is gone */
+	char *text;            /* lock */
+	size_t head, len, cap; /* lock; unread text is text[head..len) */
+	bool written;          /* lock; a write() has reached us: the usage is gone */
 };
 
 /* Runs one command line; fills result (value or message) and returns 0 or -errno. */

@@ -17,15 +17,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/mapname.h"
 #include "core/msg.h"
 #include "core/names.h"
 
-#define MAPPING_NAME_MAX 64
-
 /* Bytes mapped by all mappings together, against a limit (max_bytes). */
 struct budget {
-	_Atomic uint64_t used;
-	uint64_t limit;
+	_Atomic uint64_t used;	/* atomic: taken and given back without a lock */
+	uint64_t limit;		/* fixed at start */
 };
 
 int budget_take(struct budget *b, uint64_t n, struct msg *m);
@@ -46,20 +45,23 @@ struct map_request {
 
 void map_request_init(struct map_request *r);
 
+/* Shared by the threads that serve its files. Copies out of it take lock
+ * shared; whatever moves pos or changes the bytes or their address takes it
+ * alone. The table's lock, if needed, is taken first. */
 struct mapping {
 	pthread_rwlock_t lock;
-	atomic_uint refs;
+	atomic_uint refs;	/* atomic; the last unref frees */
 
-	/* Identity, fixed before the mapping is published. */
+	/* Identity: fixed by table_reserve, before the mapping is published. */
 	uint64_t id;
 	char name[MAPPING_NAME_MAX + 1];
-	uid_t uid;
+	uid_t uid;		/* the creator, fixed by `map` */
 	gid_t gid;
-	struct mapping *next_by_name, *next_by_id; /* the table's chains */
-	bool published;
+	struct mapping *next_by_name, *next_by_id; /* the table's lock */
+	bool published;		/* the table's lock */
 
-	/* Fixed once established. */
-	char *source;		/* as the kernel names it, or "anonymous" */
+	/* Fixed by mapping_establish, before the mapping is published. */
+	char *source;		/* as the kernel named it then, or "anonymous" */
 	int64_t offset;
 	int flags;		/* MAP_* without MAP_ANONYMOUS */
 	int prot;
@@ -69,12 +71,12 @@ struct mapping {
 	int64_t created;	/* seconds since the epoch */
 	struct budget *budget;
 
-	/* Under lock. */
-	char *data;		/* NULL while len is 0 */
-	size_t len;
-	size_t pos;
-	int fd;			/* backing file or memfd; -1 without one */
-	bool closed;
+	/* lock */
+	char *data;		/* lock; NULL while len is 0 */
+	size_t len;		/* lock */
+	size_t pos;		/* lock */
+	int fd;			/* lock; backing file or memfd; -1 without one */
+	bool closed;		/* lock */
 };
 
 /* A snapshot of a mapping's attributes, taken under its lock. */

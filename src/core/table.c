@@ -51,20 +51,6 @@ int table_init(struct table *t, size_t max_maps, uint64_t max_bytes)
 	return 0;
 }
 
-bool name_is_valid(const char *name, size_t len)
-{
-	if (len < 1 || len > MAPPING_NAME_MAX || name[0] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 /* ---- numbered names --------------------------------------------------- */
 
 /* The number a name spells in canonical decimal, if it is one the bitmap
@@ -190,9 +176,10 @@ static int choose_name(struct table *t, struct mapping *m, const char *name, siz
 		       struct msg *msg)
 {
 	if (name) {
-		if (!name_is_valid(name, len))
-			return fail(msg, EINVAL, "invalid mapping name '%.*s' (1-64 of A-Z a-z 0-9 "
-				    ". _ -, not starting with '.')", (int)(len > 80 ? 80 : len), name);
+		if (!mapname_valid(name, len))
+			return fail(msg, EINVAL, "invalid mapping name '%.*s' (1-%d of A-Z a-z 0-9 "
+				    ". _ -, not starting with '.')", (int)(len > 80 ? 80 : len), name,
+				    MAPPING_NAME_MAX);
 		if (*name_slot(t, name, len))
 			return fail(msg, EEXIST, "a mapping named '%.*s' exists already", (int)len, name);
 		memcpy(m->name, name, len);
@@ -284,7 +271,7 @@ struct mapping *table_find_id(struct table *t, uint64_t id)
 int table_lookup(struct table *t, const char *name, size_t len, struct mapping **out,
 		 struct msg *msg)
 {
-	if (!name_is_valid(name, len))
+	if (!mapname_valid(name, len))
 		return fail(msg, EINVAL, "invalid mapping name '%.*s'", (int)(len > 80 ? 80 : len),
 			    name);
 	*out = table_find(t, name, len);

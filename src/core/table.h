@@ -18,17 +18,20 @@
 #include "core/mapping.h"
 #include "core/msg.h"
 
+/* Shared by every thread of the server. "lock" guards what says so;
+ * lookups take it shared, reserve, publish and drop alone. It is taken
+ * before a mapping's lock, never after. */
 struct table {
 	pthread_rwlock_t lock;
-	struct mapping **by_name, **by_id;
-	size_t buckets;		/* a power of two */
-	size_t count;		/* reserved or published */
-	size_t max_maps;
-	uint64_t next_id;
-	uint64_t *numbered;	/* bit k: the name "k" is taken */
-	size_t numbered_words;
-	size_t free_hint;	/* no number below this is free */
-	struct budget budget;
+	struct mapping **by_name, **by_id; /* lock: the hash chains */
+	size_t buckets;		/* lock; a power of two */
+	size_t count;		/* lock; reserved or published */
+	size_t max_maps;	/* fixed by table_init */
+	uint64_t next_id;	/* lock */
+	uint64_t *numbered;	/* lock; bit k: the name "k" is taken */
+	size_t numbered_words;	/* lock */
+	size_t free_hint;	/* lock; no number below this is free */
+	struct budget budget;	/* its own atomic; not under lock */
 };
 
 struct table_stats {
@@ -46,7 +49,9 @@ int table_init(struct table *t, size_t max_maps, uint64_t max_bytes);
 /* Flush and unmap every mapping, then free the table. */
 void table_destroy(struct table *t);
 
-bool name_is_valid(const char *name, size_t len);
+/* The name this module used to give mapname_valid; renames.sed makes the
+ * callers use mapname_valid, then this line goes. */
+#define name_is_valid mapname_valid
 
 int table_reserve(struct table *t, struct mapping *m, const char *name, size_t len,
 		  struct msg *msg);

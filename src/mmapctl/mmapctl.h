@@ -62,7 +62,7 @@ int decode_escapes(char *text, size_t *len, const char **bad);
 int ctl_exchange(int fd, const char *line, char **result);
 
 /* ---- mmapctl_mount.c: files of a mount ------------------------------------- */
-/* Whether name is a valid mapping name (1-64 of [A-Za-z0-9._-], no leading '.'). */
+/* Whether name is a valid mapping name: core/mapname.h's rule, the server's. */
 bool name_valid(const char *name);
 /* MOUNT/rel as a malloc'd string (aborts when out of memory). */
 char *mount_path(const char *mount, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

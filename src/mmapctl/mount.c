@@ -4,6 +4,8 @@
 #include "config.h"
 #include "mmapctl/mmapctl.h"
 
+#include "core/mapname.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,15 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NAME_MAX_LEN 64
-
+/* The server's own rule (core/mapname.c), so mmapctl refuses exactly the
+ * names the server would. */
 bool name_valid(const char *name)
 {
-	size_t len = strlen(name);
-	if (len == 0 || len > NAME_MAX_LEN || name[0] == '.')
-		return false;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789._-") == len;
+	return mapname_valid(name, strlen(name));
 }
 
 char *mount_path(const char *mount, const char *fmt, ...)

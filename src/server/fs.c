@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,12 @@
 #include "control/command.h"
 #include "server/creds.h"
 #include "server/passthrough.h"
+#include "server/logsite.h"
 #include "control/ctlqueue.h"
 #include "server/server.h"
 #include "view/tree.h"
+/* Last: with -d, every fuse_reply_* below goes through the trace. */
+#include "server/trace.h"
 
 #define MAX_IO (1024 * 1024)
 /* Names under the root and inside maps/NAME/ never change meaning. */
@@ -31,19 +35,22 @@
  * slow command on one open file would hold up every other. */
 #define CTL_SIZE CTL_WRITE_MAX
 
-/* One open file: which file, its mapping, and what its kind needs. */
+/* One open file: which file, its mapping, and what its kind needs. The
+ * kernel may send requests on one open file from several threads at once;
+ * open fills it before fi->fh is handed out, release frees it. */
 struct open_file {
-	struct open_file *prev, *next;	/* the server's list of open files */
-	enum node node;			/* root-level file, or NODE_NONE */
-	enum kind kind;			/* for files of a mapping */
-	struct mapping *m;		/* referenced while open */
-	struct ctl_queue *queue;	/* control files */
+	struct open_file *prev, *next;	/* server's files_lock: its list of open files */
+	enum node node;			/* fixed at open; root-level file, or NODE_NONE */
+	enum kind kind;			/* fixed at open; for files of a mapping */
+	struct mapping *m;		/* fixed at open; referenced while open */
+	struct ctl_queue *queue;	/* fixed at open; control files; its own lock */
 	pthread_mutex_t text_lock;	/* generated files: text of the last read at 0 */
-	char *text;
-	size_t text_len;
-	struct table_entry *entries;	/* maps/ listing snapshot */
-	size_t n_entries;
-	bool backing;			/* holds m's passthrough backing file */
+	char *text;			/* text_lock */
+	size_t text_len;		/* text_lock */
+	struct table_entry *entries;	/* fixed at opendir: maps/ listing snapshot */
+	size_t n_entries;		/* fixed at opendir */
+	struct cmdlog_snap *log_snap;	/* fixed at open: `log`, the lines its opener may see */
+	bool backing;			/* fixed at open: holds m's passthrough backing file */
 };
 
 static struct server *server_of(fuse_req_t req)
@@ -76,6 +83,7 @@ static void free_file(struct server *s, struct open_file *f)
 	pthread_mutex_destroy(&f->text_lock);
 	free(f->text);
 	free(f->entries);
+	cmdlog_snap_free(f->log_snap);
 	free(f);
 }
 
@@ -347,9 +355,9 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 struct runner_ctx {
 	struct server *server;
+	fuse_req_t req;		/* the write's request: who sent the commands */
 	struct mapping *m;	/* NULL for the root ctl */
 	struct command_env env;
-	pid_t pid;
 	int refusal;		/* -errno: refuse the write's first command with it */
 };
 
@@ -360,15 +368,6 @@ static struct command_env caller_env(struct server *s, fuse_req_t req)
 	struct command_env env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid,
 				   s->allow_other };
 	return env;
-}
-
-/* One `log` line: the result value, or "error: " and the message. */
-static void log_result(struct server *s, pid_t pid, const char *file, const char *cmd,
-		       size_t len, int rc, const char *value, const struct msg *msg)
-{
-	char shown[sizeof msg->text + 8];
-	snprintf(shown, sizeof shown, "%s%s", rc < 0 ? "error: " : "", rc < 0 ? msg->text : value);
-	cmdlog_add(&s->log, pid, file, cmd, len, shown);
 }
 
 /* Runs one command line (the queue's result buffer holds RESULT_MAX). */
@@ -382,7 +381,7 @@ static int run_command(void *p, const char *line, size_t len, char *result, size
 			    : command_root(&c->env, line, len, result, msg);
 	char file[MAPPING_NAME_MAX + 16];
 	snprintf(file, sizeof file, c->m ? "maps/%s/ctl" : "ctl", c->m ? c->m->name : "");
-	log_result(c->server, c->pid, file, line, len, rc, result, msg);
+	log_request(c->server, c->req, file, line, len, rc, result, msg);
 	return rc;
 }
 
@@ -390,7 +389,7 @@ static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size
 {
 	struct server *s = server_of(req);
 	const struct fuse_ctx *who = fuse_req_ctx(req);
-	struct runner_ctx c = { .server = s, .m = f->m, .env = caller_env(s, req), .pid = who->pid };
+	struct runner_ctx c = { .server = s, .req = req, .m = f->m, .env = caller_env(s, req) };
 	/* With allow_other, `map` opens files as the caller, not as the server. */
 	struct creds caller, saved;
 	bool switched = false;
@@ -421,8 +420,8 @@ static bool opens_for_writing(const struct fuse_file_info *fi)
 	return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 }
 
-static int open_root_file(struct server *s, enum node n, struct fuse_file_info *fi,
-			  struct open_file *f)
+static int open_root_file(struct server *s, fuse_req_t req, enum node n,
+			  struct fuse_file_info *fi, struct open_file *f)
 {
 	f->node = n;
 	if (n == NODE_CTL) {
@@ -435,12 +434,12 @@ static int open_root_file(struct server *s, enum node n, struct fuse_file_info *
 	if (opens_for_writing(fi))
 		return -EACCES;
 	if (n == NODE_LOG) /* one consistent snapshot per open */
-		return cmdlog_render(&s->log, &f->text, &f->text_len);
+		return log_open(s, req, &f->log_snap);
 	return 0;
 }
 
-static int open_mapping_file(struct server *s, fuse_ino_t ino, struct fuse_file_info *fi,
-			     struct open_file *f)
+static int open_mapping_file(struct server *s, fuse_req_t req, fuse_ino_t ino,
+			     struct fuse_file_info *fi, struct open_file *f)
 {
 	f->kind = ino_kind(ino);
 	f->m = table_find_id(&s->table, ino_mapping_id(ino));
@@ -459,7 +458,7 @@ static int open_mapping_file(struct server *s, fuse_ino_t ino, struct fuse_file_
 		if (writing && !mapping_takes_writes(f->m))
 			return -EACCES;
 		if ((fi->flags & O_TRUNC) && f->kind == KIND_DATA)
-			return mapping_resize(f->m, 0, NULL);
+			return logged_truncate(s, req, f->m, 0);
 		return 0;
 	case KIND_SIZE:
 	case KIND_POS:
@@ -474,8 +473,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct server *s = server_of(req);
 	struct open_file *f = new_file(s);
 	int rc = !f ? -ENOMEM
-		    : ino_is_mapping(ino) ? open_mapping_file(s, ino, fi, f)
-					  : open_root_file(s, (enum node)ino, fi, f);
+		    : ino_is_mapping(ino) ? open_mapping_file(s, req, ino, fi, f)
+					  : open_root_file(s, req, (enum node)ino, fi, f);
 	if (rc < 0) {
 		free_file(s, f);
 		fuse_reply_err(req, -rc);
@@ -546,6 +545,10 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 	char *slice = NULL;
 	size_t n = 0;
 	int rc = 0;
+	if (f->log_snap) {
+		log_read(req, f->log_snap, size, off);
+		return;
+	}
 	pthread_mutex_lock(&f->text_lock);
 	if (off == 0 && f->node != NODE_LOG) {
 		free(f->text);
@@ -613,17 +616,15 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	switch (f->m ? f->kind : KIND_DIR) {
 	case KIND_DATA:
 		/* The kernel's idea of the end may be stale: append at ours. */
-		rc = (fi->flags & O_APPEND) ? mapping_append(f->m, buf, size, NULL)
-					    : mapping_write_at(f->m, (uint64_t)off, buf, size, true, NULL);
+		rc = logged_data_write(server_of(req), req, f->m, buf, size, off,
+				       fi->flags & O_APPEND);
 		break;
 	case KIND_STREAM:
 		rc = mapping_stream_write(f->m, buf, size, NULL);
 		break;
 	case KIND_SIZE:
-		rc = command_resize_text(f->m, buf, size, NULL);
-		break;
 	case KIND_POS:
-		rc = command_seek_text(f->m, buf, size, NULL);
+		rc = logged_attr_write(server_of(req), req, f->m, f->kind, buf, size);
 		break;
 	default:
 		rc = -EACCES;
@@ -656,7 +657,7 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 /* truncate(2) and O_TRUNC without atomic_o_trunc: resize `data`; accept and
  * ignore it on files written as commands, so `echo CMD > FILE` works. */
-static int truncate_inode(struct server *s, fuse_ino_t ino, off_t size,
+static int truncate_inode(struct server *s, fuse_req_t req, fuse_ino_t ino, off_t size,
 			  struct mapping *through)
 {
 	if (!ino_is_mapping(ino))
@@ -670,7 +671,7 @@ static int truncate_inode(struct server *s, fuse_ino_t ino, off_t size,
 		return -ENOENT;
 	if (through)
 		mapping_ref(m);
-	int rc = mapping_resize(m, size, NULL);
+	int rc = logged_truncate(s, req, m, size);
 	mapping_unref(m);
 	return rc;
 }
@@ -683,7 +684,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
 		rc = -EPERM;
 	else if (to_set & FUSE_SET_ATTR_SIZE)
-		rc = truncate_inode(s, ino, attr->st_size, open_mapping(fi));
+		rc = truncate_inode(s, req, ino, attr->st_size, open_mapping(fi));
 	/* Times are not kept; setting them is accepted so that touch works. */
 	struct stat st;
 	if (rc == 0)
@@ -704,9 +705,11 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct command_env env = caller_env(s, req);
 	struct msg msg;
 	int rc = command_close_name(&env, name, strlen(name), &msg);
-	char cmd[MAPPING_NAME_MAX + 16];
-	int n = snprintf(cmd, sizeof cmd, "rmdir %.*s", MAPPING_NAME_MAX, name);
-	log_result(s, fuse_req_ctx(req)->pid, "maps", cmd, (size_t)n, rc, "ok", &msg);
+	/* Logged as the command it stands for, through maps/NAME. */
+	char cmd[NAME_MAX + 16], file[NAME_MAX + 16];
+	int n = snprintf(cmd, sizeof cmd, "close %.*s", NAME_MAX, name);
+	snprintf(file, sizeof file, "maps/%.*s", NAME_MAX, name);
+	log_request(s, req, file, cmd, (size_t)n, rc, "ok", &msg);
 	fuse_reply_err(req, -rc);
 }
 

@@ -21,7 +21,9 @@
 #include "core/guard.h"
 #include "core/parse.h"
 #include "server/passthrough.h"
+#include "server/mountcheck.h"
 #include "server/server.h"
+#include "server/trace.h"
 
 #define DEFAULT_MAX_MAPS 100000
 #define DEFAULT_MAX_BYTES "1T"
@@ -169,6 +171,10 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		fprintf(stderr, "mmapfs: %s: %s\n", opts->mountpoint, strerror(errno));
 		return 1;
 	}
+	if (second_mount_refused(s.mountpoint)) {
+		free(s.mountpoint);
+		return 1;
+	}
 	prepare_process();
 	if (table_init(&s.table, o->max_maps, max_bytes) < 0 || guard_init() < 0) {
 		fprintf(stderr, "mmapfs: cannot start: %s\n", strerror(ENOMEM));
@@ -189,7 +195,10 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		fuse_opt_add_arg(args, "-odefault_permissions");
 
 	int rc = 1;
-	struct fuse_session *se = fuse_session_new(args, fs_operations(),
+	/* -d: a line per request (server/trace.h). */
+	const struct fuse_lowlevel_ops *ops =
+		opts->debug ? trace_operations(fs_operations()) : fs_operations();
+	struct fuse_session *se = fuse_session_new(args, ops,
 						   sizeof(struct fuse_lowlevel_ops), &s);
 	if (se && fuse_set_signal_handlers(se) == 0) {
 		if (fuse_session_mount(se, s.mountpoint) == 0) {

@@ -11,19 +11,21 @@
 #include "control/cmdlog.h"
 #include "core/table.h"
 
+/* Shared by every thread of the session loop. Only "files" changes while
+ * requests are served; everything else is fixed before the loop starts. */
 struct server {
-	struct table table;
-	struct cmdlog log;
-	char *mountpoint;	/* absolute */
-	dev_t own_dev;		/* the mount's device, once mounted */
-	bool allow_other;	/* multi-user: permissions and caller credentials */
-	uid_t uid;		/* the server's own */
-	gid_t gid;
-	time_t started;
+	struct table table;	/* its own lock */
+	struct cmdlog log;	/* its own lock */
+	char *mountpoint;	/* fixed before the loop; absolute */
+	dev_t own_dev;		/* fixed once mounted, before the loop */
+	bool allow_other;	/* fixed; multi-user: permissions and caller credentials */
+	uid_t uid;		/* fixed; the server's own */
+	gid_t gid;		/* fixed */
+	time_t started;		/* fixed */
 	/* Open files, so that those whose release never came (the kernel drops
 	 * pending releases at unmount) are freed at shutdown. */
 	pthread_mutex_t files_lock;
-	struct open_file *files;
+	struct open_file *files; /* files_lock: the list and its links */
 	struct passthrough *pt;	/* open flags libfuse cannot say; set before the loop */
 };
 

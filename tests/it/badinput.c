@@ -17,15 +17,13 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
-static struct mnt M;
 
 #define FILE_SIZE 16384
 
 static void up(void)
 {
-	mnt_start(&M, NULL);
+	mnt_up();
 	char *buf = malloc(FILE_SIZE);
 	for (int i = 0; i < FILE_SIZE; i++)
 		buf[i] = (char)('a' + i % 23);
@@ -42,12 +40,7 @@ static void up(void)
 	cr_assert_eq(write_all(mp(&M, "maps/an/pos"), "7", 1, O_TRUNC), 0);
 }
 
-static void down(void)
-{
-	cr_expect_eq(mnt_stop(&M), 0, "the server exits cleanly after all that");
-}
-
-TestSuite(badinput, .init = up, .fini = down, .timeout = 120);
+TestSuite(badinput, .init = up, .fini = mnt_down, .timeout = 120);
 
 /* ---- the state that must not change ------------------------------------ */
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/it_conf.h"
+#include "lib/harness.h"
 
 TestSuite(conf_ctl, .init = conf_up, .fini = conf_down, .timeout = 60);
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/it_conf.h"
+#include "lib/harness.h"
 
 TestSuite(conf_io, .init = conf_up, .fini = conf_down, .timeout = 60);
 
@@ -451,14 +451,15 @@ Test(conf_io, log_lines)
 	expect_mcmd(n, 0, "-1", "find x");
 	char want[512];
 	int me = (int)getpid();
-	snprintf(want, sizeof want, "pid %d ctl: map %s name=logged => logged\n", me, f);
+	snprintf(want, sizeof want, "pid %d uid %u ctl: map %s name=logged => logged\n", me,
+		 getuid(), f);
 	cr_expect(log_has(want), "%s", want);
-	snprintf(want, sizeof want, "pid %d maps/logged/ctl: seek 3 => ok\n", me);
+	snprintf(want, sizeof want, "pid %d uid %u maps/logged/ctl: seek 3 => ok\n", me, getuid());
 	cr_expect(log_has(want), "%s", want);
 	snprintf(want, sizeof want,
-		 "pid %d maps/logged/ctl: seek 30 => error: seek out of range\n", me);
+		 "pid %d uid %u maps/logged/ctl: seek 30 => error: seek out of range\n", me, getuid());
 	cr_expect(log_has(want), "%s", want);
-	snprintf(want, sizeof want, "pid %d maps/logged/ctl: find x => -1\n", me);
+	snprintf(want, sizeof want, "pid %d uid %u maps/logged/ctl: find x => -1\n", me, getuid());
 	cr_expect(log_has(want), "%s", want);
 	/* several commands in one write: one line each, none after a failure */
 	int fd = open(mp(&M, "maps/logged/ctl"), O_RDWR);
@@ -467,8 +468,10 @@ Test(conf_io, log_lines)
 	cr_expect_eq(write(fd, batch, strlen(batch)), -1);
 	cr_expect_eq(errno, EINVAL);
 	close(fd);
-	snprintf(want, sizeof want, "pid %d maps/logged/ctl: seek 1 => ok\npid %d maps/logged/ctl: "
-		 "move 0 1 100 => error: source, destination, or count out of range\n", me, me);
+	snprintf(want, sizeof want, "pid %d uid %u maps/logged/ctl: seek 1 => ok\n", me, getuid());
+	cr_expect(log_has(want), "%s", want);
+	snprintf(want, sizeof want, "pid %d uid %u maps/logged/ctl: "
+		 "move 0 1 100 => error: source, destination, or count out of range\n", me, getuid());
 	cr_expect(log_has(want), "%s", want);
 	cr_expect(!log_has("maps/logged/ctl: seek 2 =>"), "the command after the failure ran");
 	expect_pos(n, 1);
@@ -477,7 +480,7 @@ Test(conf_io, log_lines)
 	char *out = sh_out(&st, NULL, "echo 'seek 5' > '%s'; echo $$", mp(&M, "maps/logged/ctl"));
 	int shell = atoi(out);
 	free(out);
-	snprintf(want, sizeof want, "pid %d maps/logged/ctl: seek 5 => ok\n", shell);
+	snprintf(want, sizeof want, "pid %d uid %u maps/logged/ctl: seek 5 => ok\n", shell, getuid());
 	cr_expect(log_has(want), "%s", want);
 	/* the log's last lines are the latest commands */
 	char *log = read_all(mp(&M, "log"), NULL);

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
 #define QUICK_MS 1500	/* a 4 KiB map takes well under 100 ms, even under load */
 #define WATCHDOG_S 6	/* when B is continued at the latest */

@@ -24,23 +24,10 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
-static struct mnt M;
-static long PAGE;
+#define PAGE page_size()
 
-static void up(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(faults, .init = up, .fini = down, .timeout = 90);
+TestSuite(faults, .init = mnt_up, .fini = mnt_down, .timeout = 90);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -588,9 +575,8 @@ Test(faults, sources_that_are_not_regular_files_are_enodev)
 
 /* ---- (e) limits ---------------------------------------------------------- */
 
-Test(limits, max_maps_and_max_bytes_are_enospc, .fini = down, .timeout = 60)
+Test(limits, max_maps_and_max_bytes_are_enospc, .fini = mnt_down, .timeout = 60)
 {
-	PAGE = sysconf(_SC_PAGESIZE);
 	mnt_start(&M, "max_maps=3,max_bytes=64K");
 	char out[256], command[4300];
 	make_file(sp(&M, "f"), "0123456789", 10);
@@ -649,7 +635,7 @@ static void small_fs_down(void)
 	mnt_stop(&M);
 }
 
-Test(faults_fullfs, growth_past_a_full_file_system_is_enospc_not_sigbus, .init = up,
+Test(faults_fullfs, growth_past_a_full_file_system_is_enospc_not_sigbus, .init = mnt_up,
      .fini = small_fs_down, .timeout = 60)
 {
 	snprintf(small_fs, sizeof small_fs, "%s", sp(&M, "small"));

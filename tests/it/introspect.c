@@ -12,21 +12,9 @@
 
 #include "lib/harness.h"
 
-static struct mnt M;
-static long PAGE;
+#define PAGE page_size()
 
-static void up(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(introspect, .init = up, .fini = down, .timeout = 60);
+TestSuite(introspect, .init = mnt_up, .fini = mnt_down, .timeout = 60);
 
 static char *pages_of(const char *name)
 {
@@ -142,17 +130,6 @@ Test(introspect, anonymous_pages)
 	p = pages_of(s);
 	cr_expect_str_eq(p, "M.\n", "shared anonymous memory is shared with its memfd");
 	free(p);
-}
-
-Test(introspect, swap_is_documented_when_absent)
-{
-	/* S needs swap; the machines this runs on usually have none. */
-	char *swaps = read_all("/proc/swaps", NULL);
-	bool has_swap = swaps && strchr(swaps, '\n') && strchr(strchr(swaps, '\n') + 1, '/');
-	free(swaps);
-	if (!has_swap)
-		cr_skip_test("no swap on this machine: pages cannot show S here");
-	cr_log_info("swap present; S is produced by the kernel only under memory pressure");
 }
 
 static long rss_kb(const char *name)

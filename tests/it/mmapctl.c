@@ -20,8 +20,7 @@
 
 #define MAX_ARGS 32
 
-static struct mnt M;
-static long PAGE;
+#define PAGE page_size()
 
 /* How to run mmapctl: where from, with which $MMAPFS_MOUNT, which stdin. */
 struct how {
@@ -39,24 +38,8 @@ struct run {
 	size_t out_len;
 };
 
-static void up(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-static void no_mount(void)
-{
-	PAGE = sysconf(_SC_PAGESIZE);
-}
-
-TestSuite(mmapctl, .init = up, .fini = down, .timeout = 60);
-TestSuite(offline, .init = no_mount, .timeout = 60);
+TestSuite(mmapctl, .init = mnt_up, .fini = mnt_down, .timeout = 60);
+TestSuite(offline, .timeout = 60);
 
 static const char *mmapctl_binary(void)
 {
@@ -310,6 +293,26 @@ Test(mmapctl, close_unmaps_and_reports_unknown_names)
 	expect_fail(&r, 1, "mmapctl: no mapping named 'a'\n");
 	ctl(&r, "close", "../a b", NULL);
 	expect_fail(&r, 1, "mmapctl: invalid mapping name '../a b'\n");
+}
+
+/* mmapctl checks names by the server's own rule (core/mapname.c): a name of
+ * MAPPING_NAME_MAX characters works end to end, one longer is refused by
+ * mmapctl itself, before it asks the server. */
+Test(mmapctl, names_follow_the_servers_length_limit)
+{
+	char longest[65], too_long[66], want[256];
+	memset(longest, 'n', 64);
+	longest[64] = '\0';
+	memset(too_long, 'n', 65);
+	too_long[65] = '\0';
+	map_ok(&M, "anon length=1 name=%s", longest);
+	struct run r;
+	ctl(&r, "close", longest, NULL);
+	expect_ok(&r, "");
+	cr_expect_not(exists(mp(&M, "maps/%s", longest)));
+	ctl(&r, "close", too_long, NULL);
+	snprintf(want, sizeof want, "mmapctl: invalid mapping name '%s'\n", too_long);
+	expect_fail(&r, 1, want);
 }
 
 /* ---- quoting ------------------------------------------------------------------ */

@@ -20,11 +20,10 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
 #define LEN (16 * 4096)
 
-static struct mnt M;
+
 
 /* Linux 6.9+ and root: then passthrough must be on, unless the kernel was
  * built without it (a failure, not a skip, so a regression cannot hide). */

@@ -20,7 +20,6 @@
 #define BOB 41002
 #define SHARED_GROUP 41100
 
-static struct mnt M;
 
 static void up(void)
 {
@@ -35,12 +34,7 @@ static void up(void)
 	cr_assert(chmod(parent, 0755) == 0 && chmod(M.scratch, 0755) == 0);
 }
 
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(security, .init = up, .fini = down, .timeout = 60);
+TestSuite(security, .init = up, .fini = mnt_down, .timeout = 60);
 
 /* Run a shell command line as uid (gid = uid, plus the given groups);
  * returns its exit status and its first output line. */
@@ -73,7 +67,7 @@ static int as_user(uid_t uid, const gid_t *groups, int ngroups, const char *line
 static void map_as(uid_t uid, const gid_t *groups, int ngroups, const char *args, char *out,
 		   size_t cap)
 {
-	char line[4096];
+	char line[16384];
 	snprintf(line, sizeof line, "exec 3<>%s; printf 'map %s' >&3; read -r r <&3; echo \"$r\"",
 		 mp(&M, "ctl"), args);
 	as_user(uid, groups, ngroups, line, out, cap);

@@ -45,7 +45,6 @@
 #include <unistd.h>
 
 #include "lib/harness.h"
-#include "lib/harness_extra.h"
 
 #define REGION 4096
 #define NREG 16
@@ -55,7 +54,6 @@
 #define NCHURN 4
 #define NMSG 16
 
-static struct mnt M;
 
 struct shared {
 	atomic_uint failures;
@@ -555,17 +553,7 @@ static void churner(void)
 
 /* ---- the run ------------------------------------------------------------- */
 
-static void up(void)
-{
-	mnt_start(&M, NULL);
-}
-
-static void down(void)
-{
-	mnt_stop(&M);
-}
-
-TestSuite(stress, .init = up, .fini = down, .timeout = 120);
+TestSuite(stress, .init = mnt_up, .fini = mnt_down, .timeout = 120);
 
 static void worker(int kind, uint64_t seed)
 {

@@ -1,7 +1,8 @@
-/* unit_util.h - small helpers shared by the unit tests of the core:
- * temporary files, mappings made in one call, byte sinks, and checks of a
- * (return code, errno, message) triple. Include it first: it pulls in
- * config.h, which turns on the GNU extensions the core's headers expect. */
+/* unit_util.h - what only the unit tests (no mount) share, on top of the
+ * test library (lib/harness.h): temporary files removed by the suite,
+ * mappings made in one call, byte sinks, and checks of a (return code,
+ * errno, message) triple. Include it first: it pulls in config.h, which
+ * turns on the GNU extensions the core's headers expect. */
 #ifndef MMAPFS_UNIT_UTIL_H
 #define MMAPFS_UNIT_UTIL_H
 
@@ -25,6 +26,14 @@
 #include "core/mapping.h"
 #include "core/msg.h"
 
+/* From the test library, libharness.a, which every test links. Its header,
+ * lib/harness.h, is for tests through a mount and is not included here, so
+ * that its helpers' names (cmd, make_file, ...) stay free for the unit
+ * tests' own. */
+long page_size(void);
+const char *tmp_dir(void);
+long long size_of(const char *path);
+
 /* Every error the core returns is a negative errno plus a message: check both. */
 #define expect_error(rc, errnum, m, want_text)                                        \
 	do {                                                                          \
@@ -36,13 +45,7 @@
 
 static inline long page(void)
 {
-	return sysconf(_SC_PAGESIZE);
-}
-
-static inline const char *tmp_dir(void)
-{
-	const char *d = getenv("TMPDIR");
-	return d && *d ? d : "/tmp";
+	return page_size();
 }
 
 /* Files made by one test, removed by its suite's .fini (each Criterion test
@@ -57,7 +60,8 @@ static inline void remove_made_files(void)
 	n_made_files = 0;
 }
 
-/* A new file under $TMPDIR holding n bytes of data; returns its path. */
+/* A new file under $TMPDIR holding n bytes of data; returns its path. (Not
+ * harness.h's make_file, which creates a file at a path of its own.) */
 static inline const char *make_file(const void *data, size_t n)
 {
 	cr_assert_lt(n_made_files, 16, "too many files in one test");
@@ -98,9 +102,9 @@ static inline const char *make_abc_file(size_t n)
 
 static inline int64_t file_size(const char *path)
 {
-	struct stat st;
-	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
-	return st.st_size;
+	long long n = size_of(path);
+	cr_assert_geq(n, 0, "stat %s: %s", path, strerror((int)-n));
+	return n;
 }
 
 /* pread n bytes of the file at off into buf; returns the count read. */

@@ -14,7 +14,8 @@ static struct ctl_queue Q;
  * EINVAL, anything else succeeds with "did LINE". */
 struct script {
 	char lines[64][128];
-	int n;
+	int n;		/* lines recorded (at most 64) */
+	int total;	/* commands run */
 };
 
 static struct script S;
@@ -23,6 +24,7 @@ static int scripted(void *ctx, const char *line, size_t len, char *result, size_
 		    struct msg *msg)
 {
 	struct script *s = ctx;
+	s->total++;
 	if (s->n < 64)
 		snprintf(s->lines[s->n++], sizeof s->lines[0], "%.*s", (int)len, line);
 	if (len == 0)
@@ -261,6 +263,118 @@ Test(queue, empty_write_runs_nothing)
 {
 	cr_expect_eq(ctl_queue_write(&Q, "", 0, scripted, &S), 0);
 	cr_expect_eq(S.n, 0);
+}
+
+/* ---- the bound on unread results ------------------------------------------ */
+
+static size_t unread_of(struct ctl_queue *q)
+{
+	return q->len - q->head;
+}
+
+static const char FULL[] = "error: too many unread results: read them before writing more "
+			   "(at most 65536 bytes wait)\n";
+
+/* Fill the queue with single-command writes until one is refused. */
+static int fill(int *ran)
+{
+	char line[200];
+	memset(line, 'r', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	for (int i = 0; i < 10000; i++) {
+		size_t before = unread_of(&Q);
+		int n = S.total;
+		ssize_t rc = put(line);
+		cr_assert_leq(unread_of(&Q), CTL_QUEUE_MAX);
+		if (rc == -ENOBUFS) {
+			cr_expect_eq(S.total, n, "the refused command did not run");
+			cr_expect_gt(before + CTL_QUEUE_RESERVE, CTL_QUEUE_MAX,
+				     "refused only when the reserve was not free (%zu unread)", before);
+			*ran = i;
+			return 0;
+		}
+		cr_assert_eq(rc, (ssize_t)strlen(line));
+		S.total = 0;
+	}
+	return -1;
+}
+
+Test(queue, unread_results_are_bounded)
+{
+	int ran;
+	cr_assert_eq(fill(&ran), 0, "a write was refused once the queue was full");
+	cr_expect_gt(ran, (CTL_QUEUE_MAX - CTL_QUEUE_RESERVE) / 210, "it ran until near the bound");
+	char *got = drain(&Q);
+	size_t len = strlen(got);
+	cr_expect_leq(len, CTL_QUEUE_MAX);
+	cr_expect_geq(len, sizeof FULL - 1);
+	cr_expect_str_eq(got + len - (sizeof FULL - 1), FULL, "the last line says why");
+	cr_expect_eq(strncmp(got, "did rrr", 7), 0, "the oldest results are all kept");
+	/* every result before the refusal is there, in order */
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += got[i] == '\n';
+	cr_expect_eq(lines, (size_t)ran + 1);
+	free(got);
+	/* once read, commands run again */
+	cr_expect_eq(put("after"), 5);
+	expect_queue("did after\n");
+}
+
+Test(queue, refused_writes_do_not_grow_the_queue)
+{
+	int ran;
+	cr_assert_eq(fill(&ran), 0);
+	size_t full = unread_of(&Q);
+	for (int i = 0; i < 1000; i++) {
+		cr_expect_eq(put("x"), -ENOBUFS);
+		cr_assert_leq(unread_of(&Q), CTL_QUEUE_MAX);
+	}
+	cr_expect_leq(unread_of(&Q), full + CTL_QUEUE_RESERVE);
+	cr_expect_eq(S.total, 0, "no refused command ran");
+	/* an oversized write is still E2BIG, and queues nothing past the bound */
+	size_t n = CTL_WRITE_MAX + 1;
+	char *big = malloc(n);
+	memset(big, 'x', n);
+	cr_expect_eq(ctl_queue_write(&Q, big, n, scripted, &S), -E2BIG);
+	free(big);
+	cr_expect_leq(unread_of(&Q), CTL_QUEUE_MAX);
+}
+
+Test(queue, a_write_that_fills_the_queue_stops_there)
+{
+	/* One 64 KiB write of short commands: results longer than the commands. */
+	size_t n = CTL_WRITE_MAX, at = 0;
+	char *batch = malloc(n);
+	int cmds = 0;
+	while (at + 3 <= n) {
+		memcpy(batch + at, "aa\n", 3);
+		at += 3;
+		cmds++;
+	}
+	cr_expect_eq(ctl_queue_write(&Q, batch, at, scripted, &S), -ENOBUFS);
+	cr_expect_lt(S.total, cmds, "the commands past the bound did not run");
+	cr_expect_gt(S.total, 0, "those before it did");
+	int ran = S.total;
+	char *got = drain(&Q);
+	size_t len = strlen(got), lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += got[i] == '\n';
+	cr_expect_eq(lines, (size_t)ran + 1, "one result per command run, then the refusal");
+	cr_expect_str_eq(got + len - (sizeof FULL - 1), FULL);
+	cr_expect_leq(len, CTL_QUEUE_MAX);
+	free(got);
+	free(batch);
+}
+
+Test(queue, partial_reads_make_room)
+{
+	int ran;
+	cr_assert_eq(fill(&ran), 0);
+	char buf[1024];
+	cr_assert_eq(ctl_queue_read(&Q, buf, sizeof buf), sizeof buf);
+	cr_expect_eq(put("again"), 5, "room was made by reading");
+	cr_expect_leq(unread_of(&Q), CTL_QUEUE_MAX);
 }
 
 /* ---- with the real commands behind it --------------------------------------- */
