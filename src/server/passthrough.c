@@ -42,6 +42,7 @@
 
 #include "core/exact.h"
 #include "server/server.h"
+#include "server/trace.h"	/* the open reply is traced as fs.c's are */
 
 /* Kernel ABI 7.40 (Linux 6.9): newer than Debian 12's <linux/fuse.h>. */
 #define OPEN_PASSTHROUGH (1u << 7)	/* FOPEN_PASSTHROUGH */
@@ -451,11 +452,14 @@ bool passthrough_wanted(const struct passthrough *pt)
 
 int passthrough_stats_line(struct passthrough *pt, char *buf, size_t cap)
 {
-	if (pt->wanted)
-		probe(pt);
+	/* Without the option stats stays as it was: nothing to say. */
+	if (!pt->wanted) {
+		if (cap)
+			buf[0] = '\0';
+		return 0;
+	}
+	probe(pt);
 	pthread_mutex_lock(&pt->lock);
-	if (!pt->wanted && !pt->probed)
-		probe_locked(pt);
 	int n = pt->on ? snprintf(buf, cap, "passthrough on\n")
 		       : snprintf(buf, cap, "passthrough off: %s\n", pt->reason);
 	pthread_mutex_unlock(&pt->lock);

@@ -57,7 +57,8 @@ void passthrough_release(struct passthrough *pt, fuse_req_t req, const struct ma
 /* Whether -o passthrough was given. */
 bool passthrough_wanted(const struct passthrough *pt);
 
-/* The `stats` line: "passthrough on\n" or "passthrough off: REASON\n". */
+/* The `stats` line with -o passthrough: "passthrough on\n" or
+ * "passthrough off: REASON\n"; without it, nothing (returns 0). */
 int passthrough_stats_line(struct passthrough *pt, char *buf, size_t cap);
 /* Whether an open of m's data would be passed through now: "yes", or
  * "no: REASON". */

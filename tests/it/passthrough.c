@@ -393,7 +393,7 @@ Test(passthrough_refused, everything_is_still_served)
 	cr_expect_eq(find_in("f", "new"), LEN);
 }
 
-/* Without the option nothing is passed through, and stats says so. */
+/* Without the option nothing is passed through, and stats is as it was. */
 static void up_plain(void)
 {
 	mnt_start(&M, NULL);
@@ -404,7 +404,7 @@ TestSuite(passthrough_not_asked, .init = up_plain, .fini = down, .timeout = 60);
 Test(passthrough_not_asked, stats_says_off)
 {
 	char *stats = slurp(mp(&M, "stats"), NULL);
-	cr_expect(strstr(stats, "\npassthrough off: not asked for (-o passthrough)\n"), "%s", stats);
+	cr_expect(!strstr(stats, "passthrough"), "%s", stats);
 	free(stats);
 	const char *f = paged_file("f");
 	map_ok(&M, "%s name=f", f);
