@@ -428,13 +428,14 @@ void passthrough_detach(struct passthrough *pt)
 void passthrough_init(struct passthrough *pt, struct fuse_conn_info *conn)
 {
 #ifdef HAVE_FUSE_PASSTHROUGH_OPEN
-	bool offered = conn->capable & FUSE_CAP_PASSTHROUGH;
+	/* 3.17's 64-bit capabilities; it sends max_backing_stack_depth + 1. */
+	bool offered = conn->capable_ext & FUSE_CAP_PASSTHROUGH;
 	pthread_mutex_lock(&pt->lock);
 	pt->offered = offered;
 	pthread_mutex_unlock(&pt->lock);
 	if (pt->wanted && offered && !pt->withhold) {
-		conn->want |= FUSE_CAP_PASSTHROUGH;
-		conn->max_backing_stack_depth = STACK_DEPTH;
+		fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
+		conn->max_backing_stack_depth = STACK_DEPTH - 1;
 	}
 #else
 	(void)conn;
