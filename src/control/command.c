@@ -107,6 +107,8 @@ static int run_map(const struct command_env *env, const struct tokens *t,
 	if (t->n < 2)
 		return fail(msg, EINVAL, "usage: map SOURCE [length=N] [offset=N] [access=MODE] "
 			    "[flags=F,...] [prot=P,...] [trackfd=yes|no] [name=NAME]");
+	if (env->map_refusal)
+		return fail(msg, -env->map_refusal, "%s", env->map_refusal_text);
 	struct map_options o = { .name = NULL, .seen = 0 };
 	map_request_init(&o.req);
 	const struct token *src = &t->v[1];
@@ -115,6 +117,8 @@ static int run_map(const struct command_env *env, const struct tokens *t,
 	o.req.source = token_is(src, "anon") ? NULL : src->text;
 	o.req.own_mount = env->mountpoint;
 	o.req.own_dev = env->own_dev;
+	o.req.opener = env->opener;
+	o.req.memlock = env->memlock;
 	for (size_t i = 2; i < t->n; i++) {
 		int rc = map_option(&o, &t->v[i], msg);
 		if (rc < 0)
@@ -129,7 +133,10 @@ static int run_map(const struct command_env *env, const struct tokens *t,
 	size_t name_len = o.name ? o.name->len - 5 : 0;
 	int rc = table_reserve(env->table, m, name, name_len, msg);
 	if (rc == 0) {
-		rc = mapping_establish(m, &o.req, &env->table->budget, msg);
+		/* A user's bytes count against their own share and the total. */
+		struct user_account *a = table_account(env->table, m);
+		o.req.locked_held = table_locked_counter(env->table, m->uid);
+		rc = mapping_establish(m, &o.req, a ? &a->bytes : &env->table->budget, msg);
 		if (rc == 0) {
 			table_publish(env->table, m);
 			snprintf(result, RESULT_MAX, "%s", m->name);

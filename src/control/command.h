@@ -20,6 +20,10 @@ struct command_env {
 	uid_t uid;
 	gid_t gid;
 	bool owners_only;	/* multi-user: only a mapping's owner (or root) closes it */
+	const struct source_opener *opener;	/* how `map` opens; NULL: in-process */
+	const struct memlock_source *memlock;	/* the caller's; NULL: may not lock */
+	int map_refusal;	/* -errno: `map` fails with it, saying map_refusal_text */
+	const char *map_refusal_text;
 };
 
 #define RESULT_MAX 96

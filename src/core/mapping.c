@@ -13,6 +13,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,20 +29,30 @@ static const char CLOSED_MSG[] = "mmap closed or invalid";
 
 /* ---- byte budget ------------------------------------------------------ */
 
-int budget_take(struct budget *b, uint64_t n, struct msg *m)
+static int budget_take_one(struct budget *b, uint64_t n, struct msg *m)
 {
 	uint64_t used = atomic_load(&b->used);
 	do {
 		if (n > b->limit || used > b->limit - n)
-			return fail(m, ENOSPC, "max_bytes reached: %llu bytes mapped, limit %llu",
-				    (unsigned long long)used, (unsigned long long)b->limit);
+			return fail(m, ENOSPC, "%s reached: %llu bytes mapped, limit %llu",
+				    b->what ? b->what : "max_bytes", (unsigned long long)used,
+				    (unsigned long long)b->limit);
 	} while (!atomic_compare_exchange_weak(&b->used, &used, used + n));
 	return 0;
 }
 
+int budget_take(struct budget *b, uint64_t n, struct msg *m)
+{
+	int rc = budget_take_one(b, n, m);
+	if (rc == 0 && b->parent && (rc = budget_take(b->parent, n, m)) < 0)
+		atomic_fetch_sub(&b->used, n);
+	return rc;
+}
+
 void budget_give(struct budget *b, uint64_t n)
 {
-	atomic_fetch_sub(&b->used, n);
+	for (; b; b = b->parent)
+		atomic_fetch_sub(&b->used, n);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -192,6 +204,15 @@ static int check_fd_room(int fd, struct msg *msg)
 	return 0;
 }
 
+/* /proc's own files (mem, environ, ...) are regular but stand for a
+ * process, possibly the very one that opened them: never a source. The
+ * files that /proc/PID/fd/N links to live on their own file systems. */
+static bool on_procfs(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
 static int open_backing(const struct map_request *r, enum access_mode access, int flags,
 			int prot, int *fd_out, struct stat *st, struct msg *msg)
 {
@@ -200,20 +221,19 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		return fail(msg, EINVAL, "source must be an absolute path or 'anon'");
 	if (inside_mount(path, r->own_mount))
 		return fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
-	if (stat(path, st) < 0)
-		return fail_errno(msg, errno);
-	if (!S_ISREG(st->st_mode))
-		return fail(msg, ENODEV, "source is not a regular file");
 
 	bool needs_write = is_shared(flags) && (prot & PROT_WRITE);
 	bool wants_write = r->trackfd && (access == ACCESS_WRITE || access == ACCESS_DEFAULT);
 	int base = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	int fd = open(path, base | ((needs_write || wants_write) ? O_RDWR : O_RDONLY));
-	if (fd < 0 && !needs_write && wants_write && (errno == EACCES || errno == EROFS ||
-						      errno == ETXTBSY || errno == EPERM))
-		fd = open(path, base | O_RDONLY); /* resize will then fail as ftruncate does */
+	/* Without write permission, a private mapping falls back to reading
+	 * (resize then fails as ftruncate does). */
+	struct open_plan plan = {
+		path, base | ((needs_write || wants_write) ? O_RDWR : O_RDONLY),
+		!needs_write && wants_write ? base | O_RDONLY : -1,
+	};
+	int fd = r->opener ? r->opener->open(r->opener->ctx, &plan, msg) : open_plan_run(&plan);
 	if (fd < 0)
-		return fail_errno(msg, errno);
+		return r->opener ? fd : open_plan_fail(msg, -fd);
 	int rc = r->trackfd ? check_fd_room(fd, msg) : 0;
 	if (rc < 0)
 		return rc;
@@ -222,6 +242,9 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		rc = fail_errno(msg, errno);
 	else if (!S_ISREG(st->st_mode))
 		rc = fail(msg, ENODEV, "source is not a regular file");
+	else if (on_procfs(fd))
+		rc = fail(msg, ENODEV, "source is a /proc file (only the files /proc/PID/fd/N "
+			  "links to can be mapped)");
 	else if (r->own_dev && st->st_dev == r->own_dev)
 		rc = fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
 	if (rc < 0) {
@@ -288,6 +311,44 @@ static char *fd_path(int fd)
 	return strdup(target);
 }
 
+/* n bytes in whole pages, as the kernel counts locked memory. */
+static uint64_t pages_of(uint64_t n)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	return (n + page - 1) / page * page;
+}
+
+/* The bytes against the budget and, for flags=locked, the locked bytes
+ * (whole pages, as the kernel counts them) against the caller's memlock
+ * right: all or nothing. */
+static int take_resources(const struct map_request *r, struct budget *budget, int flags,
+			  uint64_t length, uint64_t *locked, struct memlock_rights *rights_out,
+			  struct msg *msg)
+{
+	int rc = budget_take(budget, length, msg);
+	if (rc < 0 || !(flags & MAP_LOCKED))
+		return rc;
+	uint64_t want = pages_of(length);
+	_Atomic uint64_t scratch = 0;
+	const struct memlock_rights *rights = memlock_rights_of(r->memlock);
+	rc = memlock_take(rights, r->locked_held ? r->locked_held : &scratch, want, msg);
+	if (rc < 0)
+		budget_give(budget, length);
+	else
+		*locked = want;
+	if (rc == 0)
+		*rights_out = *rights;
+	return rc;
+}
+
+static void give_resources(_Atomic uint64_t *held, struct budget *budget, uint64_t length,
+			   uint64_t locked)
+{
+	budget_give(budget, length);
+	if (locked && held)
+		memlock_give(held, locked);
+}
+
 int mapping_establish(struct mapping *m, const struct map_request *r,
 		      struct budget *budget, struct msg *msg)
 {
@@ -316,7 +377,10 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 		return rc;
 
 	char *source = r->source ? fd_path(fd) : strdup("anonymous");
-	if (!source || (rc = budget_take(budget, (uint64_t)length, msg)) < 0) {
+	uint64_t locked = 0;
+	struct memlock_rights rights;
+	if (!source ||
+	    (rc = take_resources(r, budget, flags, (uint64_t)length, &locked, &rights, msg)) < 0) {
 		if (fd >= 0)
 			close(fd);
 		free(source);
@@ -327,7 +391,7 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 		       r->source ? r->offset : 0);
 	if (p == MAP_FAILED) {
 		rc = fail_errno(msg, errno);
-		budget_give(budget, (uint64_t)length);
+		give_resources(r->locked_held, budget, (uint64_t)length, locked);
 		if (fd >= 0)
 			close(fd);
 		free(source);
@@ -349,6 +413,10 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 	m->anonymous = !r->source;
 	m->created = (int64_t)time(NULL);
 	m->budget = budget;
+	m->locked_held = locked ? r->locked_held : NULL;
+	m->locked_charge = locked;
+	if (locked)
+		m->locked_rights = rights;
 	name_anonymous(m);
 	return 0;
 }
@@ -361,6 +429,9 @@ static void release_memory(struct mapping *m)
 		close(m->fd);
 	if (m->budget)
 		budget_give(m->budget, m->len);
+	if (m->locked_held)
+		memlock_give(m->locked_held, m->locked_charge);
+	m->locked_charge = 0;
 	m->data = NULL;
 	m->fd = -1;
 	m->len = 0;
@@ -524,6 +595,39 @@ static int refresh_grown_tail(struct mapping *m, size_t old_len, size_t new_len)
 	return guarded_call(do_fill_tail, &t);
 }
 
+/* A growing mapping takes the new bytes from its budget and, if it is
+ * locked, the new pages from its creator's memlock right (the kernel locks
+ * them as mremap adds them): all or nothing. */
+static int take_growth(struct mapping *m, uint64_t old_len, uint64_t new_len,
+		       uint64_t *lock_more, struct msg *msg)
+{
+	int rc = budget_take(m->budget, new_len - old_len, msg);
+	if (rc < 0 || !m->locked_held)
+		return rc;
+	uint64_t want = pages_of(new_len);
+	if (want > m->locked_charge) {
+		rc = memlock_take(&m->locked_rights, m->locked_held, want - m->locked_charge, msg);
+		if (rc < 0)
+			budget_give(m->budget, new_len - old_len);
+		else
+			*lock_more = want - m->locked_charge;
+	}
+	return rc;
+}
+
+/* After a resize: the charge is the locked pages the mapping has now. */
+static void settle_locked(struct mapping *m, uint64_t new_len, uint64_t lock_more)
+{
+	if (!m->locked_held)
+		return;
+	m->locked_charge += lock_more;
+	uint64_t now = pages_of(new_len);
+	if (now < m->locked_charge) {
+		memlock_give(m->locked_held, m->locked_charge - now);
+		m->locked_charge = now;
+	}
+}
+
 static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 {
 	int rc = check_open(m, msg);
@@ -538,7 +642,9 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 
 	int64_t old_len = (int64_t)m->len;
 	int64_t base = m->anonymous ? 0 : m->offset;
-	if (new_len > old_len && (rc = budget_take(m->budget, (uint64_t)(new_len - old_len), msg)) < 0)
+	uint64_t lock_more = 0;
+	if (new_len > old_len && (rc = take_growth(m, (uint64_t)old_len, (uint64_t)new_len,
+						   &lock_more, msg)) < 0)
 		return rc;
 	struct stat st = { .st_size = 0 };
 	if (m->fd >= 0 && fstat(m->fd, &st) < 0)
@@ -554,11 +660,13 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 		if (m->fd >= 0 && st.st_size != base + new_len)
 			(void)ftruncate(m->fd, st.st_size);
 		if (new_len > old_len)
-			budget_give(m->budget, (uint64_t)(new_len - old_len));
+			give_resources(m->locked_held, m->budget, (uint64_t)(new_len - old_len),
+				       lock_more);
 		return rc;
 	}
 	if (new_len < old_len)
 		budget_give(m->budget, (uint64_t)(old_len - new_len));
+	settle_locked(m, (uint64_t)new_len, lock_more);
 	m->len = (size_t)new_len;
 	name_anonymous(m);
 	if (new_len > old_len && refresh_grown_tail(m, (size_t)old_len, (size_t)new_len) < 0)

@@ -18,13 +18,19 @@
 #include <sys/types.h>
 
 #include "core/mapname.h"
+#include "core/memlock.h"
 #include "core/msg.h"
 #include "core/names.h"
+#include "core/source.h"
 
-/* Bytes mapped by all mappings together, against a limit (max_bytes). */
+/* Bytes mapped, against a limit: all mappings together (max_bytes), or one
+ * user's (user_max_bytes), whose budget then has the table's as parent:
+ * taking from a budget takes from its parent too, or from neither. */
 struct budget {
 	_Atomic uint64_t used;	/* atomic: taken and given back without a lock */
 	uint64_t limit;		/* fixed at start */
+	struct budget *parent;	/* fixed; NULL: none */
+	const char *what;	/* fixed; the limit's name for messages; NULL: "max_bytes" */
 };
 
 int budget_take(struct budget *b, uint64_t n, struct msg *m);
@@ -41,6 +47,11 @@ struct map_request {
 	bool trackfd;
 	const char *own_mount;	/* files below this path are refused (EDEADLK) */
 	dev_t own_dev;		/* ... and files on this device (0: none) */
+	const struct source_opener *opener;	/* NULL: open in this process */
+	/* flags=locked: the caller's right to lock memory, and the counter of
+	 * the bytes they hold locked (NULL: nobody may lock). */
+	const struct memlock_source *memlock;
+	_Atomic uint64_t *locked_held;
 };
 
 void map_request_init(struct map_request *r);
@@ -70,12 +81,15 @@ struct mapping {
 	bool anonymous;
 	int64_t created;	/* seconds since the epoch */
 	struct budget *budget;
+	_Atomic uint64_t *locked_held;	/* flags=locked: where locked_charge is counted */
+	struct memlock_rights locked_rights;	/* its creator's, for growing it */
 
 	/* lock */
 	char *data;		/* lock; NULL while len is 0 */
 	size_t len;		/* lock */
 	size_t pos;		/* lock */
 	int fd;			/* lock; backing file or memfd; -1 without one */
+	uint64_t locked_charge;	/* lock; bytes of *locked_held that are this mapping's */
 	bool closed;		/* lock */
 };
 

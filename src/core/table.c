@@ -48,7 +48,17 @@ int table_init(struct table *t, size_t max_maps, uint64_t max_bytes)
 	t->next_id = 1;
 	atomic_init(&t->budget.used, 0);
 	t->budget.limit = max_bytes;
+	t->user_max_maps = SIZE_MAX;
+	t->user_max_bytes = UINT64_MAX;
+	t->exempt_uid = (uid_t)-1;
 	return 0;
+}
+
+void table_set_user_limits(struct table *t, size_t maps, uint64_t bytes, uid_t exempt_uid)
+{
+	t->user_max_maps = maps;
+	t->user_max_bytes = bytes;
+	t->exempt_uid = exempt_uid;
 }
 
 /* ---- numbered names --------------------------------------------------- */
@@ -170,6 +180,66 @@ static int grow_buckets(struct table *t)
 	return 0;
 }
 
+/* ---- per-user accounts ------------------------------------------------ */
+
+/* Called with the table lock held; create: exclusively. */
+static struct user_account *find_account(struct table *t, uid_t uid, bool create)
+{
+	if (uid == t->exempt_uid)
+		return NULL;
+	struct user_account *a = t->accounts;
+	while (a && a->uid != uid)
+		a = a->next;
+	if (a || !create)
+		return a;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->uid = uid;
+	atomic_init(&a->bytes.used, 0);
+	a->bytes.limit = t->user_max_bytes;
+	a->bytes.parent = &t->budget;
+	a->bytes.what = "user_max_bytes";
+	atomic_init(&a->locked, 0);
+	a->next = t->accounts;
+	t->accounts = a;
+	return a;
+}
+
+/* The user's share of max_maps; with the table lock held exclusively.
+ * Charges the account, which the caller must undo if it fails later. */
+static int take_user_map(struct table *t, uid_t uid, struct msg *msg)
+{
+	if (uid == t->exempt_uid)
+		return 0;
+	struct user_account *a = find_account(t, uid, true);
+	if (!a)
+		return fail_errno(msg, ENOMEM);
+	if (a->maps >= t->user_max_maps)
+		return fail(msg, ENOSPC, "user_max_maps reached: uid %u holds %zu mappings",
+			    (unsigned)uid, a->maps);
+	a->maps++;
+	return 0;
+}
+
+struct user_account *table_account(struct table *t, const struct mapping *m)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	struct user_account *a = find_account(t, m->uid, false);
+	pthread_rwlock_unlock(&t->lock);
+	return a;
+}
+
+_Atomic uint64_t *table_locked_counter(struct table *t, uid_t uid)
+{
+	if (uid == t->exempt_uid)
+		return &t->locked;
+	pthread_rwlock_wrlock(&t->lock);
+	struct user_account *a = find_account(t, uid, true);
+	pthread_rwlock_unlock(&t->lock);
+	return a ? &a->locked : NULL;
+}
+
 /* ---- entering and leaving --------------------------------------------- */
 
 static int choose_name(struct table *t, struct mapping *m, const char *name, size_t len,
@@ -207,6 +277,8 @@ int table_reserve(struct table *t, struct mapping *m, const char *name, size_t l
 		rc = fail_errno(msg, ENOMEM);
 	if (rc == 0 && t->count >= t->buckets && grow_buckets(t) < 0)
 		rc = fail_errno(msg, ENOMEM);
+	if (rc == 0)
+		rc = take_user_map(t, m->uid, msg);
 	if (rc == 0) {
 		m->id = t->next_id++;
 		m->published = false;
@@ -237,6 +309,9 @@ void table_drop(struct table *t, struct mapping *m)
 		*i = m->next_by_id;
 		mark_number(t, m->name, false);
 		t->count--;
+		struct user_account *a = find_account(t, m->uid, false);
+		if (a)
+			a->maps--;
 		m->published = false;
 	}
 	pthread_rwlock_unlock(&t->lock);
@@ -342,4 +417,9 @@ void table_destroy(struct table *t)
 	free(t->by_name);
 	free(t->by_id);
 	free(t->numbered);
+	while (t->accounts) {
+		struct user_account *a = t->accounts;
+		t->accounts = a->next;
+		free(a);
+	}
 }

@@ -14,9 +14,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/mapping.h"
 #include "core/msg.h"
+
+/* What one user holds, for the per-user limits (user_max_maps,
+ * user_max_bytes) and for their locked memory. Kept until the table goes. */
+struct user_account {
+	uid_t uid;			/* fixed */
+	size_t maps;			/* the table's lock: reserved or published */
+	struct budget bytes;		/* atomic; its parent is the table's budget */
+	_Atomic uint64_t locked;	/* atomic: bytes of flags=locked mappings */
+	struct user_account *next;	/* the table's lock */
+};
 
 /* Shared by every thread of the server. "lock" guards what says so;
  * lookups take it shared, reserve, publish and drop alone. It is taken
@@ -32,6 +43,13 @@ struct table {
 	size_t numbered_words;	/* lock */
 	size_t free_hint;	/* lock; no number below this is free */
 	struct budget budget;	/* its own atomic; not under lock */
+	/* Per-user limits, set before use; the exempt uid (the server's own)
+	 * has no account and is bounded by the totals only. */
+	size_t user_max_maps;		/* fixed by table_set_user_limits */
+	uint64_t user_max_bytes;	/* fixed by table_set_user_limits */
+	uid_t exempt_uid;		/* fixed by table_set_user_limits */
+	struct user_account *accounts;	/* lock */
+	_Atomic uint64_t locked;	/* atomic: the exempt uid's locked bytes */
 };
 
 struct table_stats {
@@ -46,6 +64,9 @@ struct table_entry {
 };
 
 int table_init(struct table *t, size_t max_maps, uint64_t max_bytes);
+/* Bound every user but exempt_uid to maps mappings and bytes bytes (the
+ * defaults of table_init: no per-user bound). */
+void table_set_user_limits(struct table *t, size_t maps, uint64_t bytes, uid_t exempt_uid);
 /* Flush and unmap every mapping, then free the table. */
 void table_destroy(struct table *t);
 
@@ -56,6 +77,14 @@ void table_destroy(struct table *t);
 int table_reserve(struct table *t, struct mapping *m, const char *name, size_t len,
 		  struct msg *msg);
 void table_publish(struct table *t, struct mapping *m);
+/* The account of a reserved mapping's user (NULL for the exempt uid): its
+ * bytes are the budget to establish it with, its locked counter the one
+ * for flags=locked. Valid as long as the table. */
+struct user_account *table_account(struct table *t, const struct mapping *m);
+/* The counter of the bytes uid holds locked, for memlock_take() (core/
+ * memlock.h): their account's (made if need be), or the exempt uid's.
+ * NULL when an account cannot be made (ENOMEM). Valid as long as the table. */
+_Atomic uint64_t *table_locked_counter(struct table *t, uid_t uid);
 void table_drop(struct table *t, struct mapping *m);
 
 /* Published mappings only; the result carries a reference. */

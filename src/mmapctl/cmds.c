@@ -14,10 +14,13 @@
 
 #define MAX_WORDS 16
 
-static int finish(int rc, char *result, bool print)
+static int finish(const struct invocation *inv, const char *verb, int rc, char *result,
+		  bool print)
 {
 	if (rc == 0 && print && result)
 		printf("%s\n", result);
+	if (rc < 0 && *server_message())
+		print_hint(inv, verb, server_message(), -rc);
 	free(result);
 	return rc < 0 ? EXIT_FAIL : EXIT_OK;
 }
@@ -31,7 +34,7 @@ static int on_mapping(const struct invocation *inv, const char *verb, bool print
 		words[n++] = inv->argv[i];
 	char *result = NULL;
 	int rc = run_ctl(inv->mount, inv->argv[0], words, NULL, n, &result);
-	return finish(rc, result, print);
+	return finish(inv, verb, rc, result, print);
 }
 
 /* The server wants an absolute path: a relative one is taken from here. */
@@ -62,13 +65,13 @@ int cmd_map(const struct invocation *inv)
 	char *name = NULL;
 	int rc = run_ctl(inv->mount, NULL, words, NULL, n, &name);
 	free(source);
-	return finish(rc, name, true);
+	return finish(inv, "map", rc, name, true);
 }
 
 int cmd_close(const struct invocation *inv)
 {
 	const char *words[] = { "close", inv->argv[0] };
-	return finish(run_ctl(inv->mount, NULL, words, NULL, 2, NULL), NULL, false);
+	return finish(inv, "close", run_ctl(inv->mount, NULL, words, NULL, 2, NULL), NULL, false);
 }
 
 /* find/rfind NAME NEEDLE [START [END]]: the needle may carry C escapes (-e). */
@@ -96,7 +99,7 @@ static int search(const struct invocation *inv, const char *verb)
 	char *result = NULL;
 	int rc = run_ctl(inv->mount, inv->argv[0], words, lens, n, &result);
 	free(needle);
-	return finish(rc, result, true);
+	return finish(inv, verb, rc, result, true);
 }
 
 int cmd_find(const struct invocation *inv)

@@ -16,6 +16,15 @@
 
 static int cmd_help(const struct invocation *inv);
 
+#define LIST_OPTIONS \
+	"  -o, --output=LIST  the columns, comma-separated; +LIST adds to the defaults\n" \
+	"  -J, --json         print JSON (sizes as 4K strings, with -b as numbers)\n" \
+	"  -r, --raw          one line per row, cells separated by one blank, blanks\n" \
+	"                     and unprintable bytes as \\xHH\n" \
+	"  -n, --noheadings   no heading line\n" \
+	"  -b, --bytes        sizes in bytes (default: 4K, 1.5M, as lsblk)\n" \
+	"  -H, --list-columns list the columns and exit\n"
+
 static const struct command commands[] = {
 	{ "map", "", "PATH [key=value...]", "map a file (or anon), print the new name",
 	  "PATH is a file (a relative path is taken from the current directory) or 'anon'\n"
@@ -26,14 +35,16 @@ static const struct command commands[] = {
 	  1, 15, 0, cmd_map },
 	{ "close", "", "NAME", "flush and unmap a mapping",
 	  "A shared, writable mapping is flushed (msync) first.\n", 1, 1, 0, cmd_close },
-	{ "ls", "", "", "list the mappings as a table",
-	  "Columns: NAME, SOURCE, ACCESS, FLAGS, OFFSET, LENGTH, POS, and RESIDENT, the\n"
-	  "share of the mapping's pages in memory (\"-\" when unknown or empty).\n",
-	  0, 0, 0, cmd_ls },
-	{ "info", "", "NAME", "show every attribute of a mapping",
-	  "One \"key value\" line per attribute. Keys: name, source, access, flags, prot, offset, size, filesize, pos, pages\n"
-	  "and resident. A value that cannot be read shows as \"- (why)\".\n",
-	  1, 1, 0, cmd_info },
+	{ "ls", "[-o LIST] [-J|-r] [-n] [-b] ", "", "list the mappings as a table",
+	  "One line per mapping the caller may read (with allow_other, other users'\n"
+	  "mappings are skipped), in name order.\n"
+	  LIST_OPTIONS,
+	  0, 0, OPT_LIST, cmd_ls },
+	{ "info", "[-o LIST] [-J|-r] [-b] ", "NAME", "show every attribute of a mapping",
+	  "One \"field value\" line per column (every column by default); a value that\n"
+	  "cannot be read shows as \"- (why)\". -J and -r print the row as ls does.\n"
+	  LIST_OPTIONS,
+	  1, 1, OPT_LIST, cmd_info },
 	{ "find", "[-e] ", "NAME NEEDLE [START [END]]", "print the lowest offset of NEEDLE, or -1",
 	  "As mm.find: START defaults to the current position, END to the length, and\n"
 	  "negative values count from the end.\n"
@@ -70,6 +81,33 @@ static const struct command commands[] = {
 	  "  -f, --file=FILE     draw a page map saved from a pages file ('-': stdin)\n"
 	  "                      instead of a mapping's (then no NAME)\n",
 	  0, 1, OPT_PAGES, cmd_pages },
+	{ "read", "", "NAME [OFFSET [LENGTH]]", "write the mapping's bytes to stdout",
+	  "The bytes mm[OFFSET:OFFSET+LENGTH], unchanged (binary-safe); OFFSET defaults\n"
+	  "to 0, LENGTH to the rest. Nothing past the end. pos does not move.\n",
+	  1, 3, 0, cmd_read },
+	{ "write", "", "NAME OFFSET", "write stdin into the mapping at OFFSET",
+	  "As writing the data file at OFFSET (dd conv=notrunc): a write past the end\n"
+	  "grows the mapping (and its file) where it can be resized, and is refused\n"
+	  "(File too large) where it cannot. pos does not move.\n",
+	  2, 2, 0, cmd_write },
+	{ "dump", "", "NAME [OFFSET [LENGTH]]", "show the bytes as hexdump -C does",
+	  "Exactly the output of hexdump -C -s OFFSET -n LENGTH on the data file:\n"
+	  "offsets are the mapping's, '*' stands for repeated lines.\n",
+	  1, 3, 0, cmd_dump },
+	{ "tell", "", "NAME", "print the position (tell())", "", 1, 1, 0, cmd_tell },
+	{ "stats", "[-J] [-b] ", "", "show the table's counts and bounds",
+	  "maps, bytes, max_maps, max_bytes and resident, from the stats file.\n"
+	  "  -J, --json   print JSON\n"
+	  "  -b, --bytes  sizes in bytes (default: 4K, 1.5M)\n",
+	  0, 0, OPT_JSON, cmd_stats },
+	{ "log", "[-n N] [-f] [-J] ", "", "show the recent commands and their results",
+	  "The server's log: one line per command (or change made through a file).\n"
+	  "  -n, --lines=N  only the last N lines\n"
+	  "  -f, --follow   then print new lines as they come, until interrupted; the log\n"
+	  "                 is read again every 0.2 s, so a line shows within 0.2 s\n"
+	  "  -J, --json     print JSON: time, pid, uid, file, command, result (with -f,\n"
+	  "                 one JSON object per batch of new lines)\n",
+	  0, 0, OPT_LOG, cmd_log },
 	{ "help", "", "[COMMAND]", "show this help, or a command's", "", 0, 1, 0, cmd_help },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -129,7 +167,8 @@ static void global_help(void)
 	       "  -h, --help          show this help ('" PROG " help COMMAND' for a command's)\n"
 	       "  -V, --version       show the version\n\n"
 	       "Exit status: 0 on success; 1 when the server refuses a command (its message\n"
-	       "goes to stderr) or a file cannot be read; 2 for a usage error.\n");
+	       "goes to stderr, then a hint: line where one helps) or a file cannot be read;\n"
+	       "2 for a usage error.\n");
 }
 
 static void command_help(const struct command *c)
@@ -138,6 +177,10 @@ static void command_help(const struct command *c)
 	       toupper((unsigned char)c->summary[0]), c->summary + 1);
 	if (c->details[0])
 		printf("\n%s", c->details);
+	if (c->options & OPT_LIST) {
+		putchar('\n');
+		command_columns(c, stdout);
+	}
 }
 
 static int cmd_help(const struct invocation *inv)
@@ -219,6 +262,65 @@ static int pages_option(const char *arg, char **argv, int *i, struct invocation 
 	return 1;
 }
 
+/* A flag of the listings; clusters such as -Jb work. 1, 0 (not one), EXIT_USAGE. */
+static int list_flag(char f, unsigned options, struct invocation *inv)
+{
+	if (f == 'J' && (options & (OPT_LIST | OPT_JSON | OPT_LOG)))
+		inv->json = true;
+	else if (f == 'b' && (options & (OPT_LIST | OPT_JSON)))
+		inv->bytes = true;
+	else if (f == 'r' && (options & OPT_LIST))
+		inv->raw = true;
+	else if (f == 'n' && (options & OPT_LIST))
+		inv->noheadings = true;
+	else if (f == 'H' && (options & OPT_LIST))
+		inv->list_columns = true;
+	else if (f == 'f' && (options & OPT_LOG))
+		inv->follow = true;
+	else
+		return 0;
+	return 1;
+}
+
+static const struct { const char *name; char flag; } long_flags[] = {
+	{ "--json", 'J' }, { "--bytes", 'b' }, { "--raw", 'r' }, { "--noheadings", 'n' },
+	{ "--list-columns", 'H' }, { "--follow", 'f' },
+};
+
+static int parse_lines(const char *v, struct invocation *inv)
+{
+	char *end;
+	long n = v ? strtol(v, &end, 10) : -1;
+	if (!v || !*v || *end || n < 0)
+		return usage_error("-n takes a number of lines, 0 or more");
+	inv->lines = n;
+	return 0;
+}
+
+/* An option of ls, info, stats or log: 1 if it was one, 0 if not, or EXIT_USAGE. */
+static int output_option(const char *arg, unsigned options, char **argv, int *i,
+			 struct invocation *inv)
+{
+	if ((options & OPT_LIST) && is_option(arg, "--output", 'o')) {
+		if (!(inv->columns = option_value(arg, "--output", 'o', argv, i)))
+			return usage_error("-o needs a LIST of columns");
+		return 1;
+	}
+	if ((options & OPT_LOG) && is_option(arg, "--lines", 'n'))
+		return parse_lines(option_value(arg, "--lines", 'n', argv, i), inv) ? EXIT_USAGE : 1;
+	for (size_t k = 0; k < sizeof long_flags / sizeof long_flags[0]; k++)
+		if (strcmp(arg, long_flags[k].name) == 0)
+			return list_flag(long_flags[k].flag, options, inv);
+	if (arg[1] == '-')
+		return 0;
+	for (const char *f = arg + 1; *f; f++) /* all or nothing */
+		if (!list_flag(*f, options, &(struct invocation){ 0 }))
+			return 0;
+	for (const char *f = arg + 1; *f; f++)
+		list_flag(*f, options, inv);
+	return 1;
+}
+
 static bool looks_like_option(const char *arg)
 {
 	return arg[0] == '-' && arg[1] != '\0' && !isdigit((unsigned char)arg[1]);
@@ -251,6 +353,9 @@ static int command_options(const struct command *c, int argc, char **argv,
 		} else if ((c->options & OPT_PAGES) && (r = pages_option(arg, argv, &i, inv)) != 0) {
 			if (r != 1)
 				return r;
+		} else if ((r = output_option(arg, c->options, argv, &i, inv)) != 0) {
+			if (r != 1)
+				return r;
 		} else {
 			return usage_error("unknown option '%s' (put -- before an argument that "
 					   "begins with '-')", arg);
@@ -275,12 +380,14 @@ static bool needs_mount(const struct command *c, const struct invocation *inv)
 
 static int run_command(const struct command *c, int argc, char **argv, const char *mount)
 {
-	struct invocation inv = { .mount = mount, .color = COLOR_AUTO };
+	struct invocation inv = { .mount = mount, .color = COLOR_AUTO, .lines = -1 };
 	current = c;
 	int rc = command_options(c, argc, argv, &inv);
 	if (rc == -1) {
 		command_help(c);
 		rc = EXIT_OK;
+	} else if (rc == 0 && inv.list_columns) {
+		command_columns(c, stdout); /* needs neither arguments nor a mount */
 	} else if (rc == 0 && (rc = check_arity(c, &inv)) == 0) {
 		if (!inv.mount || !*inv.mount)
 			inv.mount = getenv(MOUNT_ENV);

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses. */
 #define EXIT_OK 0
@@ -17,6 +19,9 @@ enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 /* Options a command may accept (bits of struct command.options). */
 #define OPT_ESCAPES 0x1	/* find/rfind -e: the needle is written with C escapes */
 #define OPT_PAGES 0x2	/* pages: -w COLS, -a, --color[=WHEN], -f FILE */
+#define OPT_LIST 0x4	/* ls, info: -o LIST, -J, -r, -n, -b, --list-columns */
+#define OPT_JSON 0x8	/* stats: -J, -b */
+#define OPT_LOG 0x10	/* log: -n N, -f/--follow, -J */
 
 /* One run of one command: the mount and the command's own arguments. */
 struct invocation {
@@ -28,6 +33,14 @@ struct invocation {
 	unsigned width;		/* -w: cells per row, 0 = fit the terminal */
 	bool all;		/* -a: one cell per page, however many rows */
 	const char *file;	/* -f: draw a saved page map instead of a mapping */
+	const char *columns;	/* -o: the columns, "+LIST" to add to the defaults */
+	bool json;		/* -J, --json */
+	bool raw;		/* -r, --raw */
+	bool noheadings;	/* -n, --noheadings */
+	bool bytes;		/* -b, --bytes: sizes in bytes, not 4K */
+	bool list_columns;	/* --list-columns */
+	long lines;		/* log -n: the last N lines, -1 for all */
+	bool follow;		/* log -f, --follow */
 };
 
 struct command {
@@ -80,6 +93,8 @@ int check_mapping(const char *mount, const char *name);
  * *result (if not NULL) gets the malloc'd result line. */
 int run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
 	    size_t n, char **result);
+/* The server's message of the last command run_ctl saw refused ("" if none). */
+const char *server_message(void);
 /* Read a whole file: malloc'd, NUL-terminated text and its length. */
 int read_file_text(const char *path, char **text, size_t *len);
 /* One attribute file of a mapping, without its newline (malloc'd). */
@@ -116,5 +131,59 @@ int cmd_move(const struct invocation *inv);
 int cmd_ls(const struct invocation *inv);
 int cmd_info(const struct invocation *inv);
 int cmd_pages(const struct invocation *inv);
+int cmd_read(const struct invocation *inv);
+int cmd_write(const struct invocation *inv);
+int cmd_dump(const struct invocation *inv);
+int cmd_tell(const struct invocation *inv);
+int cmd_stats(const struct invocation *inv);
+int cmd_log(const struct invocation *inv);
+
+/* ---- hints.c: what a shell user can do about a refusal ------------------- */
+/* After verb (run by inv) was refused with the server's message (or, for
+ * read/write, errno err), print "hint: ..." lines where there is a hint. */
+void print_hint(const struct invocation *inv, const char *verb, const char *message, int err);
+
+/* ---- listing.c: tables through libsmartcols --------------------------------- */
+struct libscols_table;
+struct libscols_line;
+/* What a column holds: text; a number (JSON number); a size in bytes (human
+ * as 4K, or with -b bytes and a JSON number). */
+enum column_kind { CK_TEXT, CK_NUMBER, CK_SIZE };
+struct column_def {
+	const char *name;	/* heading, and (lower case) the JSON key */
+	const char *help;	/* for --list-columns and --help */
+	enum column_kind kind;
+	double whint;		/* libsmartcols' width hint */
+	int flags;		/* SCOLS_FL_ */
+};
+#define LIST_MAX_COLUMNS 64
+struct column_pick {
+	int col[LIST_MAX_COLUMNS];	/* indices into the column_def array */
+	size_t n;
+};
+/* Resolve -o (spec NULL: the defaults; "+A,B": the defaults then A, B;
+ * names in any case). Returns 0 or EXIT_USAGE after saying why. */
+int pick_columns(const struct column_def *defs, size_t ndefs, const char *defaults,
+		 const char *spec, struct column_pick *pick);
+/* One "  NAME  help" line per column. */
+void list_columns(FILE *out, const struct column_def *defs, size_t ndefs);
+/* Columns of the command that takes OPT_LIST, for --help and --list-columns. */
+void command_columns(const struct command *c, FILE *out);
+/* A table named name (the JSON key) of the picked columns, set up for the
+ * invocation's -J, -r, -n; NULL when out of memory. */
+struct libscols_table *listing_new(const struct invocation *inv, const char *name,
+				   const struct column_def *defs, const struct column_pick *pick);
+/* Set cell i of a line: text ("" is JSON null), a number, a size. 0 or -ENOMEM. */
+int cell_text(struct libscols_line *ln, size_t i, const char *text);
+/* Text from a file (a path, a log line): in JSON, bytes that are not UTF-8
+ * become the text \xHH, so the JSON stays valid. */
+int cell_string(const struct invocation *inv, struct libscols_line *ln, size_t i,
+		const char *text);
+int cell_number(struct libscols_line *ln, size_t i, uint64_t n);
+int cell_size(const struct invocation *inv, struct libscols_line *ln, size_t i, uint64_t n);
+/* Print the table and free it; an exit status. */
+int listing_print(struct libscols_table *tb);
+/* bytes as lsblk shows a size: 0B, 100B, 1.5K, 4K, 12G. */
+void human_size(uint64_t bytes, char *buf, size_t cap);
 
 #endif

@@ -81,6 +81,14 @@ int check_mapping(const char *mount, const char *name)
 	return rc;
 }
 
+/* The last refusal's message, for the hint that follows it. */
+static char *last_message;
+
+const char *server_message(void)
+{
+	return last_message ? last_message : "";
+}
+
 int run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
 	    size_t n, char **result)
 {
@@ -92,8 +100,18 @@ int run_ctl(const char *mount, const char *name, const char *const *words, const
 	int rc = line ? ctl_exchange(fd, line, &reply) : -ENOMEM;
 	close(fd);
 	free(line);
-	if (rc < 0)
-		complain("%s", reply ? reply : strerror(-rc));
+	if (rc < 0) {
+		/* the subject: the mapping, else the command's first word (map's
+		 * source, close's NAME) */
+		const char *subject = name ? name : n > 1 ? words[1] : NULL;
+		const char *why = reply ? reply : strerror(-rc);
+		if (subject)
+			complain("%s %s: %s", words[0], subject, why);
+		else
+			complain("%s: %s", words[0], why);
+		free(last_message);
+		last_message = strdup(why);
+	}
 	if (rc == 0 && result)
 		*result = reply;
 	else

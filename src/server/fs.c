@@ -17,9 +17,9 @@
 
 #include "view/attrs.h"
 #include "control/command.h"
-#include "server/creds.h"
 #include "server/passthrough.h"
 #include "server/logsite.h"
+#include "server/opener.h"
 #include "control/ctlqueue.h"
 #include "server/server.h"
 #include "view/tree.h"
@@ -114,8 +114,11 @@ static mode_t root_file_mode(const struct server *s, enum node n)
 {
 	switch (n) {
 	case NODE_ROOT:
-	case NODE_MAPS:
 		return S_IFDIR | 0755;
+	case NODE_MAPS:
+		/* As /tmp: everyone may remove their own mappings (rmdir), and the
+		 * kernel's sticky rule keeps them from removing others'. */
+		return S_IFDIR | (s->allow_other ? 01777 : 0755);
 	case NODE_CTL:
 		return S_IFREG | (s->allow_other ? 0666 : 0644);
 	default:
@@ -358,15 +361,15 @@ struct runner_ctx {
 	fuse_req_t req;		/* the write's request: who sent the commands */
 	struct mapping *m;	/* NULL for the root ctl */
 	struct command_env env;
-	int refusal;		/* -errno: refuse the write's first command with it */
 };
 
 /* The command environment of the request's caller. */
 static struct command_env caller_env(struct server *s, fuse_req_t req)
 {
 	const struct fuse_ctx *who = fuse_req_ctx(req);
-	struct command_env env = { &s->table, s->mountpoint, s->own_dev, who->uid, who->gid,
-				   s->allow_other };
+	struct command_env env = { .table = &s->table, .mountpoint = s->mountpoint,
+				   .own_dev = s->own_dev, .uid = who->uid, .gid = who->gid,
+				   .owners_only = s->allow_other };
 	return env;
 }
 
@@ -375,10 +378,8 @@ static int run_command(void *p, const char *line, size_t len, char *result, size
 		       struct msg *msg)
 {
 	struct runner_ctx *c = p;
-	int rc = c->refusal ? fail(msg, -c->refusal, "the server cannot act as uid %u to run "
-				   "this (is it running as root?)", (unsigned)c->env.uid)
-		 : c->m	    ? command_mapping(&c->env, c->m, line, len, result, msg)
-			    : command_root(&c->env, line, len, result, msg);
+	int rc = c->m ? command_mapping(&c->env, c->m, line, len, result, msg)
+		      : command_root(&c->env, line, len, result, msg);
 	char file[MAPPING_NAME_MAX + 16];
 	snprintf(file, sizeof file, c->m ? "maps/%s/ctl" : "ctl", c->m ? c->m->name : "");
 	log_request(c->server, c->req, file, line, len, rc, result, msg);
@@ -388,23 +389,12 @@ static int run_command(void *p, const char *line, size_t len, char *result, size
 static void ctl_write(fuse_req_t req, struct open_file *f, const char *buf, size_t size)
 {
 	struct server *s = server_of(req);
-	const struct fuse_ctx *who = fuse_req_ctx(req);
 	struct runner_ctx c = { .server = s, .req = req, .m = f->m, .env = caller_env(s, req) };
-	/* With allow_other, `map` opens files as the caller, not as the server. */
-	struct creds caller, saved;
-	bool switched = false;
-	if (s->allow_other && !f->m) {
-		caller.uid = who->uid;
-		caller.gid = who->gid;
-		caller.ngroups = fuse_req_getgroups(req, CREDS_MAX_GROUPS, caller.groups);
-		if (caller.ngroups < 0 || caller.ngroups > CREDS_MAX_GROUPS)
-			caller.ngroups = 0;
-		c.refusal = creds_become(&caller, &saved);
-		switched = c.refusal == 0;
-	}
+	/* `map` opens files as the caller, not as the server. */
+	struct acting_caller as;
+	acting_begin(&as, req, s->allow_other, !f->m, &c.env);
 	ssize_t rc = ctl_queue_write(f->queue, buf, size, run_command, &c);
-	if (switched)
-		creds_restore(&saved);
+	acting_end(&as);
 	if (rc < 0)
 		fuse_reply_err(req, (int)-rc);
 	else
@@ -725,6 +715,30 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	fuse_reply_err(req, EACCES);
 }
 
+/* maps/ is writable under allow_other, so the kernel asks about every way
+ * of making or moving a name in it: none is allowed. */
+static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	fuse_reply_err(req, EACCES);
+}
+
+static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EACCES);
+}
+
+static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EACCES);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, EACCES);
+}
+
 /* user.mmapfs.passthrough on data: whether an open of it is passed
  * through ("yes") or why not ("no: REASON"). An extended attribute, since
  * the SPEC fixes the tree's files and their contents. Only with -o
@@ -818,6 +832,10 @@ static const struct fuse_lowlevel_ops ops = {
 	.fsync = fs_fsync,
 	.rmdir = fs_rmdir,
 	.mkdir = fs_mkdir,
+	.mknod = fs_mknod,
+	.symlink = fs_symlink,
+	.link = fs_link,
+	.rename = fs_rename,
 	.create = fs_create,
 	.statfs = fs_statfs,
 	.getxattr = fs_getxattr,

@@ -31,6 +31,8 @@
 struct options {
 	unsigned long max_maps;
 	char *max_bytes;
+	unsigned long user_max_maps;	/* ULONG_MAX: not given */
+	char *user_max_bytes;
 	int ready_fd;
 	int allow_other;
 	int passthrough;
@@ -42,6 +44,8 @@ struct options {
 static const struct fuse_opt option_spec[] = {
 	OPT("max_maps=%lu", max_maps),
 	OPT("max_bytes=%s", max_bytes),
+	OPT("user_max_maps=%lu", user_max_maps),
+	OPT("user_max_bytes=%s", user_max_bytes),
 	OPT("ready_fd=%d", ready_fd),
 	OPT("passthrough", passthrough),
 	FUSE_OPT_KEY("allow_other", 1),
@@ -78,6 +82,8 @@ static void usage(const char *prog)
 	       "mmapfs options:\n"
 	       "    -o max_maps=N          mappings held at once (default %d)\n"
 	       "    -o max_bytes=SIZE      total bytes mapped, K/M/G/T suffixes (default %s)\n"
+	       "    -o user_max_maps=N     mappings one user holds (default: half of max_maps)\n"
+	       "    -o user_max_bytes=SIZE bytes one user maps (default: half of max_bytes)\n"
 	       "    -o ready_fd=N          write \"ready\\n\" to fd N once mounted, then close it\n"
 	       "    -o passthrough         serve data of shared whole-file mappings from the file\n"
 	       "                           itself (FUSE passthrough: Linux 6.9+, a root server)\n\n",
@@ -86,13 +92,13 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-static int parse_size(const char *text, uint64_t *out)
+static int parse_size(const char *option, const char *text, uint64_t *out)
 {
 	struct token t = { (char *)text, strlen(text) };
 	int64_t v;
 	struct msg m;
 	if (parse_number(&t, &v, &m) < 0 || v <= 0) {
-		fprintf(stderr, "mmapfs: bad max_bytes '%s'\n", text);
+		fprintf(stderr, "mmapfs: bad %s '%s'\n", option, text);
 		return -EINVAL;
 	}
 	*out = (uint64_t)v;
@@ -164,8 +170,14 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	struct server s;
 	memset(&s, 0, sizeof s);
 	uint64_t max_bytes;
-	if (parse_size(o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES, &max_bytes) < 0)
+	if (parse_size("max_bytes", o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES, &max_bytes) < 0)
 		return 1;
+	/* One user's share: by default half, so nobody takes the whole. */
+	uint64_t user_bytes = max_bytes / 2 ? max_bytes / 2 : 1;
+	if (o->user_max_bytes && parse_size("user_max_bytes", o->user_max_bytes, &user_bytes) < 0)
+		return 1;
+	size_t user_maps = o->user_max_maps != ULONG_MAX ? o->user_max_maps
+			   : o->max_maps / 2 ? o->max_maps / 2 : 1;
 	s.mountpoint = realpath(opts->mountpoint, NULL);
 	if (!s.mountpoint) {
 		fprintf(stderr, "mmapfs: %s: %s\n", opts->mountpoint, strerror(errno));
@@ -180,6 +192,9 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		fprintf(stderr, "mmapfs: cannot start: %s\n", strerror(ENOMEM));
 		return 1;
 	}
+	/* The server's own user (root, for a root server) is bounded only by
+	 * the totals; without allow_other nobody else can call. */
+	table_set_user_limits(&s.table, user_maps, user_bytes, getuid());
 	cmdlog_init(&s.log);
 	pthread_mutex_init(&s.files_lock, NULL);
 	s.allow_other = o->allow_other;
@@ -229,7 +244,8 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts;
-	struct options o = { .max_maps = DEFAULT_MAX_MAPS, .ready_fd = -1 };
+	struct options o = { .max_maps = DEFAULT_MAX_MAPS, .user_max_maps = ULONG_MAX,
+			     .ready_fd = -1 };
 	int rc = 1;
 	if (fuse_opt_parse(&args, &o, option_spec, option_seen) < 0 ||
 	    add_mountpoint(&args, &o) < 0 || fuse_parse_cmdline(&args, &opts) != 0)
@@ -251,6 +267,7 @@ int main(int argc, char *argv[])
 out:
 	fuse_opt_free_args(&args);
 	free(o.max_bytes);
+	free(o.user_max_bytes);
 	free(o.words[0]);
 	free(o.words[1]);
 	return rc;

@@ -12,8 +12,10 @@
  *     the one that failed and only for it;
  *   - after the table is destroyed every byte of max_bytes is given back.
  *
- * While an input runs, open() and stat() go through __wrap_open/__wrap_stat
- * (linked with -Wl,--wrap=...): paths /fuzz/NAME reach the scratch files
+ * While an input runs, `map` opens its source through the sandbox's opener
+ * (core's seam for opening, struct source_opener), and open() and stat() go
+ * through __wrap_open/__wrap_stat (linked with -Wl,--wrap=...), for any
+ * other caller of them: paths /fuzz/NAME reach the scratch files
  * (f, empty, dir, fifo), any other path does not exist, so no input can
  * map, grow or truncate a real file of the machine. (The wrap applies to
  * libFuzzer's own calls too, so the sandbox is on only while commands run.)
@@ -43,6 +45,7 @@
 #include "control/command.h"
 #include "control/ctlqueue.h"
 #include "core/guard.h"
+#include "core/source.h"
 #include "core/table.h"
 
 #define MAX_MAPS 8
@@ -71,6 +74,22 @@ static const char *translate(const char *path, char *buf, size_t cap)
 	}
 	return NULL;
 }
+
+/* The opener of every `map` source: core opens with raw system calls
+ * (they must work in a child process), which no --wrap reaches. */
+static int sandbox_open_source(void *ctx, const struct open_plan *p, struct msg *msg)
+{
+	char buf[512];
+	const char *real = translate(p->path, buf, sizeof buf);
+	if (!real)
+		return fail_errno(msg, ENOENT);
+	struct open_plan mine = *p;
+	mine.path = real;
+	int fd = open_plan_run(&mine);
+	return fd < 0 ? open_plan_fail(msg, -fd) : fd;
+}
+
+static const struct source_opener SANDBOX_OPENER = { sandbox_open_source, NULL };
 
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
@@ -382,7 +401,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct table t;
 	if (table_init(&t, MAX_MAPS, MAX_BYTES) < 0)
 		abort();
-	struct command_env env = { &t, "/fuzz/mnt", 0, getuid(), getgid(), false };
+	struct command_env env = { .table = &t, .mountpoint = "/fuzz/mnt", .uid = getuid(),
+				   .gid = getgid(), .opener = &SANDBOX_OPENER };
 	setup(&env, "map /fuzz/f name=f");
 	setup(&env, "map anon length=8192 name=a");
 	struct mapping *f = table_find(&t, "f", 1), *a = table_find(&t, "a", 1);

@@ -285,7 +285,7 @@ Test(passthrough, an_extended_attribute_says_which_are_passed_through)
 			   sizeof list) < 0 && errno == ENODATA);
 }
 
-/* mmapctl info shows the same, as its last line. */
+/* mmapctl shows the same in its PASSTHROUGH column (ls and info, -o). */
 Test(passthrough, mmapctl_info_says_it)
 {
 	const char *bin = getenv("MMAPCTL_BIN");
@@ -296,10 +296,11 @@ Test(passthrough, mmapctl_info_says_it)
 	map_ok(&M, "%s length=8192 name=short", f);
 	char command[9000];
 	snprintf(command, sizeof command,
-		 "'%s' -m '%s' info whole | grep -qx 'passthrough yes' && "
-		 "'%s' -m '%s' info short | grep -qx 'passthrough no: length 8192, the file has 65536 bytes'",
+		 "'%s' -m '%s' info -o PASSTHROUGH whole | grep -Eqx 'passthrough +yes' && "
+		 "'%s' -m '%s' ls -J -o NAME,PASSTHROUGH | grep -Fq "
+		 "'\"passthrough\": \"no: length 8192, the file has 65536 bytes\"'",
 		 bin, M.dir, bin, M.dir);
-	cr_expect_eq(system(command), 0, "mmapctl info's passthrough lines");
+	cr_expect_eq(system(command), 0, "mmapctl's PASSTHROUGH column");
 }
 
 /* ---- every other mapping is served as without the option ---------------- */

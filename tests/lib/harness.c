@@ -273,7 +273,8 @@ int pwrite_at(const char *path, const void *data, size_t len, off_t off)
 	if (fd < 0)
 		return -errno;
 	ssize_t w = pwrite(fd, data, len, off);
-	int rc = w < 0 ? -errno : 0;
+	/* A short write is a failure: the caller asked for all len bytes. */
+	int rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
 	close(fd);
 	return rc;
 }

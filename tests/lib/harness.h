@@ -150,7 +150,7 @@ char *read_all(const char *path, size_t *len);
  * write(): 0, -errno of open or write, or -EIO if short. */
 int write_all(const char *path, const void *data, size_t len, int oflags);
 #define write_raw write_all
-/* pwrite at off on a fresh open file: 0 or -errno. */
+/* pwrite of all len bytes at off: 0, or -errno (-EIO for a short write). */
 int pwrite_at(const char *path, const void *data, size_t len, off_t off);
 /* Create path with these bytes (asserts). */
 void make_file(const char *path, const void *data, size_t len);

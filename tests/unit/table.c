@@ -504,3 +504,78 @@ Test(listing, many_entries_in_order)
 	}
 	free(v);
 }
+
+/* ---- per-user accounts -------------------------------------------------- */
+
+TestSuite(per_user);
+
+static struct mapping *reserve_as(struct table *t, uid_t uid, struct msg *msg)
+{
+	struct mapping *m = mapping_new();
+	cr_assert_not_null(m);
+	m->uid = uid;
+	int rc = table_reserve(t, m, NULL, 0, msg);
+	mapping_unref(m);
+	return rc == 0 ? m : NULL;
+}
+
+Test(per_user, user_max_maps_is_enospc_for_that_user_only)
+{
+	struct table t;
+	cr_assert_eq(table_init(&t, 100, UINT64_MAX), 0);
+	table_set_user_limits(&t, 2, UINT64_MAX, 0);
+	struct msg msg = { "" };
+	struct mapping *a = reserve_as(&t, 1000, &msg);
+	cr_assert_not_null(a);
+	cr_assert_not_null(reserve_as(&t, 1000, &msg));
+	cr_expect_null(reserve_as(&t, 1000, &msg));
+	cr_expect_str_eq(msg.text, "user_max_maps reached: uid 1000 holds 2 mappings");
+	cr_expect_not_null(reserve_as(&t, 1001, &msg), "another user: %s", msg.text);
+	for (int i = 0; i < 5; i++)
+		cr_expect_not_null(reserve_as(&t, 0, &msg), "the exempt uid: %s", msg.text);
+	table_drop(&t, a);
+	cr_expect_not_null(reserve_as(&t, 1000, &msg), "room after a drop: %s", msg.text);
+	table_destroy(&t);
+}
+
+Test(per_user, a_users_budget_takes_from_the_total_too)
+{
+	struct table t;
+	cr_assert_eq(table_init(&t, 100, 10000), 0);
+	table_set_user_limits(&t, 100, 6000, 0);
+	struct msg msg = { "" };
+	struct mapping *a = reserve_as(&t, 7, &msg), *b = reserve_as(&t, 8, &msg);
+	cr_assert(a && b);
+	struct user_account *ua = table_account(&t, a), *ub = table_account(&t, b);
+	cr_assert(ua && ub && ua != ub);
+	cr_expect_null(table_account(&t, reserve_as(&t, 0, &msg)), "the exempt uid has none");
+	cr_expect_eq(budget_take(&ua->bytes, 6001, &msg), -ENOSPC);
+	cr_expect_str_eq(msg.text, "user_max_bytes reached: 0 bytes mapped, limit 6000");
+	cr_expect_eq(budget_take(&ua->bytes, 6000, &msg), 0);
+	/* b's share has room, the total has not: neither budget is charged. */
+	cr_expect_eq(budget_take(&ub->bytes, 5000, &msg), -ENOSPC);
+	cr_expect_str_eq(msg.text, "max_bytes reached: 6000 bytes mapped, limit 10000");
+	cr_expect_eq(atomic_load(&ub->bytes.used), 0);
+	cr_expect_eq(atomic_load(&t.budget.used), 6000);
+	budget_give(&ua->bytes, 6000);
+	cr_expect_eq(atomic_load(&t.budget.used), 0, "giving back gives to the total");
+	cr_expect_eq(budget_take(&ub->bytes, 5000, &msg), 0, "%s", msg.text);
+	budget_give(&ub->bytes, 5000);
+	table_destroy(&t);
+}
+
+Test(per_user, one_locked_counter_per_user)
+{
+	struct table t;
+	cr_assert_eq(table_init(&t, 100, UINT64_MAX), 0);
+	table_set_user_limits(&t, 100, UINT64_MAX, 0);
+	struct msg msg = { "" };
+	_Atomic uint64_t *a = table_locked_counter(&t, 1000), *b = table_locked_counter(&t, 1001);
+	cr_assert(a && b && a != b);
+	cr_expect_eq(table_locked_counter(&t, 1000), a, "the same user, the same counter");
+	cr_expect_eq(table_locked_counter(&t, 0), &t.locked, "the exempt uid's own");
+	struct mapping *m = reserve_as(&t, 1000, &msg);
+	cr_assert_not_null(m);
+	cr_expect_eq(&table_account(&t, m)->locked, a, "a map counts where the user's lock does");
+	table_destroy(&t);
+}
