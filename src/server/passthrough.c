@@ -81,9 +81,10 @@ _Static_assert(sizeof(struct open_out) == sizeof(struct fuse_open_out), "fuse_op
 #define WITHHOLD_ENV "MMAPFS_PASSTHROUGH_WITHHOLD"
 #define BUCKETS 256
 
-/* One mapping's registered backing file. */
+/* One mapping's registered backing file; every field under the owning
+ * struct passthrough's lock (it lives in its table). */
 struct backing {
-	struct backing *next;
+	struct backing *next;	/* the bucket's chain */
 	uint64_t mapping_id;
 	int id;			/* the kernel's backing id */
 	unsigned opens;		/* open files that were told it */
@@ -92,7 +93,7 @@ struct backing {
 struct passthrough {
 	bool wanted;		/* -o passthrough; fixed */
 	bool withhold;		/* WITHHOLD_ENV: do not ask at INIT (tests); fixed */
-	_Atomic int dev_fd;	/* the session's /dev/fuse, -1 before attach and after detach */
+	_Atomic int dev_fd;	/* atomic: the session's /dev/fuse, -1 before attach, after detach */
 	pthread_mutex_t lock;
 	/* Under lock: */
 	bool offered;		/* the kernel's INIT offered passthrough */
