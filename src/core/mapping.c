@@ -356,6 +356,33 @@ static void *shrink_gapped(void *p, size_t old_len, size_t new_len, int flags)
 	return p;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* MAP_POPULATE faults the whole range in inside mmap(2), holding the
+ * process's mmap lock all along: every other map, resize and close of the
+ * server waits behind it (seconds, for gigabytes). The same prefault done
+ * after the mmap with MADV_POPULATE_READ/WRITE, a chunk at a time, holds
+ * that lock for one chunk only. As MAP_POPULATE, it is best effort: a
+ * chunk that fails (no memory, a page past the file's end, a kernel before
+ * 5.14) ends it, and the rest faults in when used. A private writable
+ * mapping is populated for writing, as MAP_POPULATE does (its copies made),
+ * everything else for reading. */
+#define POPULATE_CHUNK ((size_t)32 << 20)
+
+static void populate_in_chunks(char *p, size_t len, int flags, int prot)
+{
+	int advice = !is_shared(flags) && (prot & PROT_WRITE) ? MADV_POPULATE_WRITE
+							       : MADV_POPULATE_READ;
+	for (size_t off = 0; off < len; off += POPULATE_CHUNK) {
+		size_t n = len - off < POPULATE_CHUNK ? len - off : POPULATE_CHUNK;
+		if (madvise(p + off, n, advice) < 0)
+			break;
+	}
+}
+
 /* Descriptors kept free for the server itself (FUSE threads, /proc reads):
  * a map that would leave fewer is refused rather than starve them. */
 #define FD_RESERVE 64
@@ -566,8 +593,12 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 		return rc < 0 ? rc : fail_errno(msg, ENOMEM);
 	}
 	int anon_private = (!r->source && fd < 0) ? MAP_ANONYMOUS : 0;
-	void *p = map_gapped((size_t)length, prot, flags | anon_private, fd,
+	bool chunked = (flags & MAP_POPULATE) && !(flags & MAP_LOCKED);
+	void *p = map_gapped((size_t)length, prot,
+			     (chunked ? flags & ~MAP_POPULATE : flags) | anon_private, fd,
 			     r->source ? r->offset : 0);
+	if (p != MAP_FAILED && chunked)
+		populate_in_chunks(p, (size_t)length, flags, prot);
 	if (p == MAP_FAILED) {
 		rc = fail_errno(msg, errno);
 		give_resources(r->locked_held, budget, (uint64_t)length, locked);

@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 enum column {
 	COL_NAME, COL_SOURCE, COL_ACCESS, COL_FLAGS, COL_PROT, COL_OFFSET, COL_SIZE,
-	COL_FILESIZE, COL_POS, COL_PAGES, COL_RES, COL_RESPCT, COL_ADDR, COLS
+	COL_FILESIZE, COL_POS, COL_PAGES, COL_RES, COL_RESPCT, COL_ADDR, COL_PASSTHROUGH, COLS
 };
 
 static const struct column_def columns[COLS] = {
@@ -35,6 +36,8 @@ static const struct column_def columns[COLS] = {
 		      SCOLS_FL_RIGHT },
 	[COL_RESPCT] = { "RES%", "the share of the pages in memory", CK_TEXT, 0, SCOLS_FL_RIGHT },
 	[COL_ADDR] = { "ADDR", "the address range in the server, from smaps", CK_TEXT, 0, 0 },
+	[COL_PASSTHROUGH] = { "PASSTHROUGH", "with mmapfs -o passthrough: yes, or no and why",
+			      CK_TEXT, 0, 0 },
 };
 
 /* The attribute file behind a column (NULL: computed). */
@@ -154,6 +157,24 @@ static int attr_cell(const struct invocation *inv, struct row *r, struct libscol
 	return rc;
 }
 
+/* Whether data is passed through (mmapfs -o passthrough): its extended
+ * attribute user.mmapfs.passthrough, "yes" or "no: REASON". A mount
+ * without the option has none (the cell stays empty, with its errno). */
+static int passthrough_text(struct row *r, char *buf, size_t cap)
+{
+	char *path = mount_path(r->mount, "maps/%s/data", r->name);
+	ssize_t n = getxattr(path, "user.mmapfs.passthrough", buf, cap - 1);
+	int err = errno;
+	free(path);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < ' ')
+			*p = '?';
+	return 0;
+}
+
 /* A computed cell: from pages (PAGES, RES, RES%) or smaps (ADDR). */
 static int computed_cell(const struct invocation *inv, struct row *r, struct libscols_line *ln,
 			 size_t i, int col)
@@ -166,6 +187,11 @@ static int computed_cell(const struct invocation *inv, struct row *r, struct lib
 	case COL_ADDR:
 		rc = address_range(r, buf, sizeof buf);
 		return rc < 0 ? rc : cell_text(ln, i, buf);
+	case COL_PASSTHROUGH: {
+		char why[400];
+		rc = passthrough_text(r, why, sizeof why);
+		return rc < 0 ? rc : cell_text(ln, i, why);
+	}
 	default:
 		break;
 	}

@@ -17,6 +17,7 @@
 
 #include "view/attrs.h"
 #include "control/command.h"
+#include "server/passthrough.h"
 #include "server/logsite.h"
 #include "server/opener.h"
 #include "control/ctlqueue.h"
@@ -28,6 +29,11 @@
 #define MAX_IO (1024 * 1024)
 /* Names under the root and inside maps/NAME/ never change meaning. */
 #define FIXED_ENTRY_TIMEOUT 86400.0
+/* The size control files report: the most one write() may carry. The
+ * kernel runs writes to one inode in parallel only when they end within its
+ * size (they are opened FOPEN_STREAM, so each starts at 0); below that, a
+ * slow command on one open file would hold up every other. */
+#define CTL_SIZE CTL_WRITE_MAX
 
 /* One open file: which file, its mapping, and what its kind needs. The
  * kernel may send requests on one open file from several threads at once;
@@ -45,6 +51,7 @@ struct open_file {
 	struct table_entry *entries;	/* fixed at opendir: maps/ listing snapshot */
 	size_t n_entries;		/* fixed at opendir */
 	struct cmdlog_snap *log_snap;	/* fixed at open: `log`, the lines its opener may see */
+	bool backing;			/* fixed at open: holds m's passthrough backing file */
 };
 
 static struct server *server_of(fuse_req_t req)
@@ -161,6 +168,8 @@ static int root_attr(const struct server *s, fuse_ino_t ino, struct stat *st)
 	st->st_uid = s->uid;
 	st->st_gid = s->gid;
 	fill_times(st, s->started);
+	if (ino == NODE_CTL)
+		st->st_size = CTL_SIZE;
 	return 0;
 }
 
@@ -179,6 +188,8 @@ static void mapping_attr(const struct server *s, struct mapping *m, enum kind k,
 		st->st_size = (off_t)i.len;
 		st->st_blocks = (blkcnt_t)((i.len + 511) / 512);
 	}
+	if (k == KIND_CTL)
+		st->st_size = CTL_SIZE;
 	st->st_blksize = MAX_IO;
 }
 
@@ -501,10 +512,12 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	/* Every read and write reaches the server: no stale page cache. */
+	/* Every read and write reaches the server: no stale page cache
+	 * (unless data is passed through to the very file, -o passthrough). */
 	fi->direct_io = 1;
 	fi->fh = (uintptr_t)f;
-	if (fuse_reply_open(req, fi) < 0)
+	enum pt_file what = f->queue ? PT_CONTROL : f->m && f->kind == KIND_DATA ? PT_DATA : PT_PLAIN;
+	if (passthrough_reply_open(s->pt, req, fi, what, f->m, &f->backing) < 0)
 		free_file(s, f);
 }
 
@@ -539,6 +552,22 @@ static int text_slice(struct open_file *f, size_t size, off_t off, char **out, s
 	return 0;
 }
 
+/* stats ends with the passthrough line. */
+static int stats_passthrough(struct server *s, char **text, size_t *len)
+{
+	char line[256];
+	int n = passthrough_stats_line(s->pt, line, sizeof line);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = n < 0 ? 0 : (int)sizeof line - 1;
+	char *grown = realloc(*text, *len + (size_t)n + 1);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *len, line, (size_t)n + 1);
+	*text = grown;
+	*len += (size_t)n;
+	return 0;
+}
+
 /* Generated files: the text is made afresh by each read at offset 0, and
  * later reads of the same open file continue that text. */
 static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off_t off)
@@ -558,6 +587,8 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 		f->text = NULL;
 		rc = f->m ? attr_render(f->m, f->kind, &f->text, &f->text_len, &msg)
 			  : root_render(&s->table, f->node, &f->text, &f->text_len);
+		if (rc == 0 && f->node == NODE_STATS)
+			rc = stats_passthrough(s, &f->text, &f->text_len);
 	}
 	if (rc == 0)
 		rc = text_slice(f, size, off, &slice, &n);
@@ -640,7 +671,10 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	free_file(server_of(req), file_of(fi));
+	struct open_file *f = file_of(fi);
+	if (f->backing)
+		passthrough_release(server_of(req)->pt, req, f->m);
+	free_file(server_of(req), f);
 	fuse_reply_err(req, 0);
 }
 
@@ -749,6 +783,57 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_err(req, EACCES);
 }
 
+/* user.mmapfs.passthrough on data: whether an open of it is passed
+ * through ("yes") or why not ("no: REASON"). An extended attribute, since
+ * the SPEC fixes the tree's files and their contents. Only with -o
+ * passthrough: answering getxattr makes the kernel ask for
+ * security.capability at every O_TRUNC open (one more round trip), while
+ * ENOSYS, once, stops it asking for good. */
+#define PT_XATTR "user.mmapfs.passthrough"
+
+static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct server *s = server_of(req);
+	if (!passthrough_wanted(s->pt)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	bool data = ino_is_mapping(ino) && ino_kind(ino) == KIND_DATA;
+	struct mapping *m = data && strcmp(name, PT_XATTR) == 0
+				    ? table_find_id(&s->table, ino_mapping_id(ino)) : NULL;
+	if (!m) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	char value[320];
+	int n = passthrough_explain(s->pt, req, m, value, sizeof value);
+	mapping_unref(m);
+	if (n < 0 || (size_t)n >= sizeof value)
+		n = n < 0 ? 0 : (int)sizeof value - 1;
+	if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else if (size < (size_t)n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, (size_t)n);
+}
+
+static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	if (!passthrough_wanted(server_of(req)->pt)) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	bool data = ino_is_mapping(ino) && ino_kind(ino) == KIND_DATA;
+	size_t n = data ? sizeof PT_XATTR : 0; /* with its NUL */
+	if (size == 0)
+		fuse_reply_xattr(req, n);
+	else if (size < n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, PT_XATTR, n);
+}
+
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct server *s = server_of(req);
@@ -773,6 +858,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = MAX_IO;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	passthrough_init(((struct server *)userdata)->pt, conn);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -796,6 +882,8 @@ static const struct fuse_lowlevel_ops ops = {
 	.rename = fs_rename,
 	.create = fs_create,
 	.statfs = fs_statfs,
+	.getxattr = fs_getxattr,
+	.listxattr = fs_listxattr,
 };
 
 const struct fuse_lowlevel_ops *fs_operations(void)

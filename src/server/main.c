@@ -20,6 +20,7 @@
 #include "core/guard.h"
 #include "core/mountinfo.h"
 #include "core/parse.h"
+#include "server/passthrough.h"
 #include "server/mountcheck.h"
 #include "server/server.h"
 #include "server/trace.h"
@@ -35,6 +36,7 @@ struct options {
 	char *user_max_bytes;
 	int ready_fd;
 	int allow_other;
+	int passthrough;
 	char *words[2];		/* [SOURCE] MOUNTPOINT, as mount.fuse3 passes them */
 	int nwords;
 };
@@ -47,6 +49,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("user_max_maps=%lu", user_max_maps),
 	OPT("user_max_bytes=%s", user_max_bytes),
 	OPT("ready_fd=%d", ready_fd),
+	OPT("passthrough", passthrough),
 	FUSE_OPT_KEY("allow_other", 1),
 	/* libfuse would move request or reply bytes itself (splice, or a
 	 * copy into an io_uring buffer on newer libfuse): replies come
@@ -98,7 +101,9 @@ static void usage(const char *prog)
 	       "    -o max_bytes=SIZE      total bytes mapped, K/M/G/T suffixes (default %s)\n"
 	       "    -o user_max_maps=N     mappings one user holds (default: half of max_maps)\n"
 	       "    -o user_max_bytes=SIZE bytes one user maps (default: half of max_bytes)\n"
-	       "    -o ready_fd=N          write \"ready\\n\" to fd N once mounted, then close it\n\n",
+	       "    -o ready_fd=N          write \"ready\\n\" to fd N once mounted, then close it\n"
+	       "    -o passthrough         serve data of shared whole-file mappings from the file\n"
+	       "                           itself (FUSE passthrough: Linux 6.9+, a root server)\n\n",
 	       prog, DEFAULT_MAX_MAPS, DEFAULT_MAX_BYTES);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -200,6 +205,11 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	s.uid = getuid();
 	s.gid = getgid();
 	s.started = time(NULL);
+	s.pt = passthrough_new(o->passthrough);
+	if (!s.pt) {
+		fprintf(stderr, "mmapfs: cannot start: %s\n", strerror(ENOMEM));
+		return 1;
+	}
 	if (s.allow_other)
 		fuse_opt_add_arg(args, "-odefault_permissions");
 
@@ -213,12 +223,14 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 		if (fuse_session_mount(se, s.mountpoint) == 0) {
 			s.own_dev = mountinfo_device_of(s.mountpoint);
 			/* The signal thread after the fork of fuse_daemonize. */
-			if (fuse_daemonize(opts->foreground) == 0 && shutdown_start(se) == 0) {
+			if (passthrough_attach(s.pt, se) == 0 &&
+			    fuse_daemonize(opts->foreground) == 0 && shutdown_start(se) == 0) {
 				announce_ready(o->ready_fd);
 				/* A signal or an unmount ends the loop: a clean exit. */
 				rc = serve(se, opts) < 0 ? 1 : 0;
 			}
 			shutdown_finish();
+			passthrough_detach(s.pt);
 			fuse_session_unmount(se);
 		}
 	}
@@ -228,6 +240,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *opts, struct op
 	pthread_mutex_destroy(&s.files_lock);
 	table_destroy(&s.table);
 	cmdlog_destroy(&s.log);
+	passthrough_free(s.pt);
 	free(s.mountpoint);
 	return rc;
 }

@@ -26,6 +26,7 @@ struct server {
 	 * pending releases at unmount) are freed at shutdown. */
 	pthread_mutex_t files_lock;
 	struct open_file *files; /* files_lock: the list and its links */
+	struct passthrough *pt;	/* open flags libfuse cannot say; set before the loop */
 };
 
 /* Free the open files that are left; call once the session loop is over. */
