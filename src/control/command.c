@@ -12,14 +12,14 @@
 #include "core/memlock.h"
 #include "core/parse.h"
 
-const char ROOT_USAGE[] =
+const char COMMAND_ROOT_USAGE[] =
 	"# mmapfs: write commands here, one per line; read one result line per command.\n"
 	"#   map SOURCE [length=N] [offset=N] [access=read|write|copy|default]\n"
 	"#       [flags=F,...] [prot=P,...] [trackfd=yes|no] [name=NAME]   -> NAME\n"
 	"#   close NAME                                                 -> ok\n"
 	"# SOURCE is an absolute path or 'anon'. Errors read back as 'error: MESSAGE'.\n";
 
-const char MAPPING_USAGE[] =
+const char COMMAND_MAPPING_USAGE[] =
 	"# mmapfs mapping: write commands here, one per line; read one result line per command.\n"
 	"#   flush [OFFSET [SIZE]]            madvise ADVICE [START [LENGTH]]\n"
 	"#   move DEST SRC COUNT              resize NEWSIZE\n"
@@ -28,18 +28,18 @@ const char MAPPING_USAGE[] =
 	"#   lock [START [LENGTH]]            unlock [START [LENGTH]]\n"
 	"#   touch [START [LENGTH]]           evict [START [LENGTH]]\n";
 
-static int want_args(const struct tokens *t, size_t min, size_t max, const char *usage,
+static int want_args(const struct parse_tokens *t, size_t min, size_t max, const char *usage,
 		     struct msg *msg)
 {
 	size_t n = t->n - 1;
 	if (n < min || n > max)
-		return fail(msg, EINVAL, "usage: %s", usage);
+		return msg_fail(msg, EINVAL, "usage: %s", usage);
 	return 0;
 }
 
 /* Parse the optional numbers tokens[first..]; vals[i] is set and ptrs[i]
  * points to it when given, else ptrs[i] is NULL. */
-static int optional_numbers(const struct tokens *t, size_t first, size_t count,
+static int optional_numbers(const struct parse_tokens *t, size_t first, size_t count,
 			    int64_t *vals, const int64_t **ptrs, struct msg *msg)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -57,19 +57,19 @@ static int optional_numbers(const struct tokens *t, size_t first, size_t count,
 /* ---- map ------------------------------------------------------------- */
 
 struct map_options {
-	struct map_request req;
-	const struct token *name;
+	struct mapping_request req;
+	const struct parse_token *name;
 	unsigned seen; /* one bit per option, to refuse repeats */
 };
 
-static int parse_yes_no(const struct token *v, bool *out, struct msg *msg)
+static int parse_yes_no(const struct parse_token *v, bool *out, struct msg *msg)
 {
-	if (token_is(v, "yes") || token_is(v, "true") || token_is(v, "1"))
+	if (parse_token_is(v, "yes") || parse_token_is(v, "true") || parse_token_is(v, "1"))
 		*out = true;
-	else if (token_is(v, "no") || token_is(v, "false") || token_is(v, "0"))
+	else if (parse_token_is(v, "no") || parse_token_is(v, "false") || parse_token_is(v, "0"))
 		*out = false;
 	else
-		return fail(msg, EINVAL, "trackfd must be yes or no, not '%.32s'", v->text);
+		return msg_fail(msg, EINVAL, "trackfd must be yes or no, not '%.32s'", v->text);
 	return 0;
 }
 
@@ -77,28 +77,28 @@ static const char *const MAP_KEYS[] = {
 	"length", "offset", "access", "flags", "prot", "trackfd", "name", NULL
 };
 
-static int map_option(struct map_options *o, const struct token *tok, struct msg *msg)
+static int map_option(struct map_options *o, const struct parse_token *tok, struct msg *msg)
 {
-	struct token key, val;
-	if (!split_option(tok, &key, &val))
-		return fail(msg, EINVAL, "expected key=value after the source, not '%.64s'",
+	struct parse_token key, val;
+	if (!parse_split_option(tok, &key, &val))
+		return msg_fail(msg, EINVAL, "expected key=value after the source, not '%.64s'",
 			    tok->text);
 	int k = 0;
-	while (MAP_KEYS[k] && !token_is(&key, MAP_KEYS[k]))
+	while (MAP_KEYS[k] && !parse_token_is(&key, MAP_KEYS[k]))
 		k++;
 	if (!MAP_KEYS[k])
-		return fail(msg, EINVAL, "unknown option '%.*s' (known: length, offset, access, "
+		return msg_fail(msg, EINVAL, "unknown option '%.*s' (known: length, offset, access, "
 			    "flags, prot, trackfd, name)", (int)(key.len > 32 ? 32 : key.len), key.text);
 	if (o->seen & (1u << k))
-		return fail(msg, EINVAL, "option '%s' given twice", MAP_KEYS[k]);
+		return msg_fail(msg, EINVAL, "option '%s' given twice", MAP_KEYS[k]);
 	o->seen |= 1u << k;
-	struct map_request *r = &o->req;
+	struct mapping_request *r = &o->req;
 	switch (k) {
 	case 0: return parse_number(&val, &r->length, msg);
 	case 1: return parse_number(&val, &r->offset, msg);
-	case 2: return access_parse(val.text, val.len, &r->access, msg);
-	case 3: return flags_parse(val.text, val.len, &r->flags, msg);
-	case 4: return prot_parse(val.text, val.len, &r->prot, msg);
+	case 2: return names_access_parse(val.text, val.len, &r->access, msg);
+	case 3: return names_flags_parse(val.text, val.len, &r->flags, msg);
+	case 4: return names_prot_parse(val.text, val.len, &r->prot, msg);
 	case 5: return parse_yes_no(&val, &r->trackfd, msg);
 	default:
 		o->name = tok; /* value starts after "name=" */
@@ -106,20 +106,20 @@ static int map_option(struct map_options *o, const struct token *tok, struct msg
 	}
 }
 
-static int run_map(const struct command_env *env, const struct tokens *t,
-		   char result[RESULT_MAX], struct msg *msg)
+static int run_map(const struct command_env *env, const struct parse_tokens *t,
+		   char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
 	if (t->n < 2)
-		return fail(msg, EINVAL, "usage: map SOURCE [length=N] [offset=N] [access=MODE] "
+		return msg_fail(msg, EINVAL, "usage: map SOURCE [length=N] [offset=N] [access=MODE] "
 			    "[flags=F,...] [prot=P,...] [trackfd=yes|no] [name=NAME]");
 	if (env->map_refusal)
-		return fail(msg, -env->map_refusal, "%s", env->map_refusal_text);
+		return msg_fail(msg, -env->map_refusal, "%s", env->map_refusal_text);
 	struct map_options o = { .name = NULL, .seen = 0 };
-	map_request_init(&o.req);
-	const struct token *src = &t->v[1];
-	if (token_has_nul(src))
-		return fail(msg, EINVAL, "source path contains a NUL byte");
-	o.req.source = token_is(src, "anon") ? NULL : src->text;
+	mapping_request_init(&o.req);
+	const struct parse_token *src = &t->v[1];
+	if (parse_token_has_nul(src))
+		return msg_fail(msg, EINVAL, "source path contains a NUL byte");
+	o.req.source = parse_token_is(src, "anon") ? NULL : src->text;
 	o.req.own_mount = env->mountpoint;
 	o.req.own_dev = env->own_dev;
 	o.req.opener = env->opener;
@@ -131,7 +131,7 @@ static int run_map(const struct command_env *env, const struct tokens *t,
 	}
 	struct mapping *m = mapping_new();
 	if (!m)
-		return fail_errno(msg, ENOMEM);
+		return msg_fail_errno(msg, ENOMEM);
 	m->uid = env->uid;
 	m->gid = env->gid;
 	const char *name = o.name ? o.name->text + 5 : NULL;
@@ -144,7 +144,7 @@ static int run_map(const struct command_env *env, const struct tokens *t,
 		rc = mapping_establish(m, &o.req, a ? &a->bytes : &env->table->budget, msg);
 		if (rc == 0) {
 			table_publish(env->table, m);
-			snprintf(result, RESULT_MAX, "%s", m->name);
+			snprintf(result, COMMAND_RESULT_MAX, "%s", m->name);
 		} else {
 			table_drop(env->table, m);
 		}
@@ -170,58 +170,58 @@ int command_close_name(const struct command_env *env, const char *name, size_t l
 	if (rc < 0)
 		return rc;
 	if (env->owners_only && env->uid != 0 && env->uid != m->uid)
-		rc = fail(msg, EACCES, "mapping '%s' belongs to another user", m->name);
+		rc = msg_fail(msg, EACCES, "mapping '%s' belongs to another user", m->name);
 	else
 		rc = close_mapping(env, m, msg);
 	mapping_unref(m);
 	return rc;
 }
 
-static int run_close(const struct command_env *env, const struct tokens *t, struct msg *msg)
+static int run_close(const struct command_env *env, const struct parse_tokens *t, struct msg *msg)
 {
 	int rc = want_args(t, 1, 1, "close NAME", msg);
 	return rc < 0 ? rc : command_close_name(env, t->v[1].text, t->v[1].len, msg);
 }
 
 int command_root(const struct command_env *env, const char *line, size_t len,
-		 char result[RESULT_MAX], struct msg *msg)
+		 char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
-	struct tokens t;
-	int rc = tokenize(line, len, &t, msg);
+	struct parse_tokens t;
+	int rc = parse_tokenize(line, len, &t, msg);
 	if (rc < 0)
 		return rc;
-	snprintf(result, RESULT_MAX, "ok");
+	snprintf(result, COMMAND_RESULT_MAX, "ok");
 	if (t.n == 0)
-		rc = fail(msg, EINVAL, "empty command");
-	else if (token_is(&t.v[0], "map"))
+		rc = msg_fail(msg, EINVAL, "empty command");
+	else if (parse_token_is(&t.v[0], "map"))
 		rc = run_map(env, &t, result, msg);
-	else if (token_is(&t.v[0], "close"))
+	else if (parse_token_is(&t.v[0], "close"))
 		rc = run_close(env, &t, msg);
 	else
-		rc = fail(msg, EINVAL, "unknown command '%.32s' (commands: map, close)", t.v[0].text);
-	tokens_free(&t);
+		rc = msg_fail(msg, EINVAL, "unknown command '%.32s' (commands: map, close)", t.v[0].text);
+	parse_tokens_free(&t);
 	return rc;
 }
 
 /* ---- a mapping's commands --------------------------------------------- */
 
-static int parse_whence(const struct token *tok, int *out, struct msg *msg)
+static int parse_whence(const struct parse_token *tok, int *out, struct msg *msg)
 {
 	static const char *const words[] = { "set", "cur", "end" };
 	for (int i = 0; i < 3; i++) {
-		if (token_is(tok, words[i])) {
+		if (parse_token_is(tok, words[i])) {
 			*out = i;
 			return 0;
 		}
 	}
 	int64_t v;
 	if (parse_number(tok, &v, NULL) < 0 || v < 0 || v > 2)
-		return fail(msg, EINVAL, "unknown seek type");
+		return msg_fail(msg, EINVAL, "unknown seek type");
 	*out = (int)v;
 	return 0;
 }
 
-static int run_seek(struct mapping *m, const struct tokens *t, size_t first, struct msg *msg)
+static int run_seek(struct mapping *m, const struct parse_tokens *t, size_t first, struct msg *msg)
 {
 	int64_t offset;
 	int whence = 0;
@@ -231,14 +231,14 @@ static int run_seek(struct mapping *m, const struct tokens *t, size_t first, str
 	return rc < 0 ? rc : mapping_seek(m, offset, whence, msg);
 }
 
-static int run_resize(struct mapping *m, const struct token *tok, struct msg *msg)
+static int run_resize(struct mapping *m, const struct parse_token *tok, struct msg *msg)
 {
 	int64_t n;
 	int rc = parse_number(tok, &n, msg);
 	return rc < 0 ? rc : mapping_resize(m, n, msg);
 }
 
-static int run_flush(struct mapping *m, const struct tokens *t, struct msg *msg)
+static int run_flush(struct mapping *m, const struct parse_tokens *t, struct msg *msg)
 {
 	int64_t v[2];
 	const int64_t *p[2] = { NULL, NULL };
@@ -248,23 +248,23 @@ static int run_flush(struct mapping *m, const struct tokens *t, struct msg *msg)
 	return rc < 0 ? rc : mapping_flush(m, p[0], p[1], msg);
 }
 
-static int run_madvise(struct mapping *m, const struct tokens *t, struct msg *msg)
+static int run_madvise(struct mapping *m, const struct parse_tokens *t, struct msg *msg)
 {
 	int advice;
 	int64_t v[2];
 	const int64_t *p[2] = { NULL, NULL };
 	int rc = want_args(t, 1, 3, "madvise ADVICE [START [LENGTH]]", msg);
 	if (rc == 0)
-		rc = advice_parse(t->v[1].text, t->v[1].len, &advice, msg);
-	if (rc == 0 && advice_is_hardware(advice))
-		rc = fail(msg, EPERM, "madvise '%s' acts on the machine's hardware pages and is "
+		rc = names_advice_parse(t->v[1].text, t->v[1].len, &advice, msg);
+	if (rc == 0 && names_advice_is_hardware(advice))
+		rc = msg_fail(msg, EPERM, "madvise '%s' acts on the machine's hardware pages and is "
 			  "refused", t->v[1].text);
 	if (rc == 0)
 		rc = optional_numbers(t, 2, 2, v, p, msg);
 	return rc < 0 ? rc : mapping_madvise(m, advice, p[0], p[1], msg);
 }
 
-static int run_move(struct mapping *m, const struct tokens *t, struct msg *msg)
+static int run_move(struct mapping *m, const struct parse_tokens *t, struct msg *msg)
 {
 	int64_t v[3];
 	const int64_t *p[3] = { NULL, NULL, NULL };
@@ -274,8 +274,8 @@ static int run_move(struct mapping *m, const struct tokens *t, struct msg *msg)
 	return rc < 0 ? rc : mapping_move(m, v[0], v[1], v[2], msg);
 }
 
-static int run_find(struct mapping *m, const struct tokens *t, bool reverse,
-		    char result[RESULT_MAX], struct msg *msg)
+static int run_find(struct mapping *m, const struct parse_tokens *t, bool reverse,
+		    char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
 	int64_t v[2], at;
 	const int64_t *p[2] = { NULL, NULL };
@@ -286,7 +286,7 @@ static int run_find(struct mapping *m, const struct tokens *t, bool reverse,
 	if (rc == 0)
 		rc = mapping_find(m, t->v[1].text, t->v[1].len, p[0], p[1], reverse, &at, msg);
 	if (rc == 0)
-		snprintf(result, RESULT_MAX, "%lld", (long long)at);
+		snprintf(result, COMMAND_RESULT_MAX, "%lld", (long long)at);
 	return rc;
 }
 
@@ -331,15 +331,15 @@ static int check_memlock(const struct command_env *env, struct mapping *m, size_
 	int64_t again = locked < 0 ? locked : memlock_bytes_in(&here, 1);
 	free(mine);
 	if (again < 0)
-		return fail_errno(msg, (int)-again);
+		return msg_fail_errno(msg, (int)-again);
 	return memlock_permit(who, (uint64_t)locked, here.hi - here.lo - (uint64_t)again, msg);
 }
 
 /* VERB [START [LENGTH]]: lock, unlock, touch or evict. */
-static int run_range(const struct command_env *env, struct mapping *m, const struct tokens *t,
+static int run_range(const struct command_env *env, struct mapping *m, const struct parse_tokens *t,
 		     struct msg *msg)
 {
-	const struct token *verb = &t->v[0];
+	const struct parse_token *verb = &t->v[0];
 	char usage[48];
 	int64_t v[2];
 	const int64_t *p[2] = { NULL, NULL };
@@ -349,11 +349,11 @@ static int run_range(const struct command_env *env, struct mapping *m, const str
 		rc = optional_numbers(t, 1, 2, v, p, msg);
 	if (rc < 0)
 		return rc;
-	if (token_is(verb, "touch"))
+	if (parse_token_is(verb, "touch"))
 		return mapping_touch(m, p[0], p[1], msg);
-	if (token_is(verb, "evict"))
+	if (parse_token_is(verb, "evict"))
 		return mapping_evict(m, p[0], p[1], msg);
-	if (token_is(verb, "unlock"))
+	if (parse_token_is(verb, "unlock"))
 		return mapping_lock(m, false, p[0], p[1], msg);
 	size_t off, len;
 	rc = mapping_range(m, "lock", p[0], p[1], &off, &len, msg);
@@ -362,85 +362,85 @@ static int run_range(const struct command_env *env, struct mapping *m, const str
 	return rc < 0 ? rc : mapping_lock(m, true, p[0], p[1], msg);
 }
 
-static bool is_range_command(const struct token *cmd)
+static bool is_range_command(const struct parse_token *cmd)
 {
-	return token_is(cmd, "lock") || token_is(cmd, "unlock") || token_is(cmd, "touch") ||
-	       token_is(cmd, "evict");
+	return parse_token_is(cmd, "lock") || parse_token_is(cmd, "unlock") || parse_token_is(cmd, "touch") ||
+	       parse_token_is(cmd, "evict");
 }
 
 static int run_mapping_command(const struct command_env *env, struct mapping *m,
-			       const struct tokens *t, char result[RESULT_MAX], struct msg *msg)
+			       const struct parse_tokens *t, char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
-	const struct token *cmd = &t->v[0];
+	const struct parse_token *cmd = &t->v[0];
 	int rc;
-	if (token_is(cmd, "flush"))
+	if (parse_token_is(cmd, "flush"))
 		return run_flush(m, t, msg);
-	if (token_is(cmd, "madvise"))
+	if (parse_token_is(cmd, "madvise"))
 		return run_madvise(m, t, msg);
-	if (token_is(cmd, "move"))
+	if (parse_token_is(cmd, "move"))
 		return run_move(m, t, msg);
-	if (token_is(cmd, "resize"))
+	if (parse_token_is(cmd, "resize"))
 		return (rc = want_args(t, 1, 1, "resize NEWSIZE", msg)) < 0
 			       ? rc : run_resize(m, &t->v[1], msg);
-	if (token_is(cmd, "seek"))
+	if (parse_token_is(cmd, "seek"))
 		return (rc = want_args(t, 1, 2, "seek OFFSET [WHENCE]", msg)) < 0
 			       ? rc : run_seek(m, t, 1, msg);
-	if (token_is(cmd, "find") || token_is(cmd, "rfind"))
-		return run_find(m, t, token_is(cmd, "rfind"), result, msg);
+	if (parse_token_is(cmd, "find") || parse_token_is(cmd, "rfind"))
+		return run_find(m, t, parse_token_is(cmd, "rfind"), result, msg);
 	if (is_range_command(cmd))
 		return run_range(env, m, t, msg);
-	if (token_is(cmd, "close"))
+	if (parse_token_is(cmd, "close"))
 		return (rc = want_args(t, 0, 0, "close", msg)) < 0 ? rc : close_mapping(env, m, msg);
-	return fail(msg, EINVAL, "unknown command '%.32s' (commands: flush, madvise, move, "
+	return msg_fail(msg, EINVAL, "unknown command '%.32s' (commands: flush, madvise, move, "
 		    "resize, seek, find, rfind, lock, unlock, touch, evict, close)", cmd->text);
 }
 
 int command_mapping(const struct command_env *env, struct mapping *m, const char *line,
-		    size_t len, char result[RESULT_MAX], struct msg *msg)
+		    size_t len, char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
-	struct tokens t;
-	int rc = tokenize(line, len, &t, msg);
+	struct parse_tokens t;
+	int rc = parse_tokenize(line, len, &t, msg);
 	if (rc < 0)
 		return rc;
-	snprintf(result, RESULT_MAX, "ok");
-	rc = t.n == 0 ? fail(msg, EINVAL, "empty command")
+	snprintf(result, COMMAND_RESULT_MAX, "ok");
+	rc = t.n == 0 ? msg_fail(msg, EINVAL, "empty command")
 		      : run_mapping_command(env, m, &t, result, msg);
-	tokens_free(&t);
+	parse_tokens_free(&t);
 	return rc;
 }
 
 /* Attribute files take one value and an optional trailing newline. */
-static int value_tokens(const char *text, size_t len, struct tokens *t, size_t min,
+static int value_tokens(const char *text, size_t len, struct parse_tokens *t, size_t min,
 			size_t max, const char *usage, struct msg *msg)
 {
 	if (len > 0 && text[len - 1] == '\n')
 		len--;
-	int rc = tokenize(text, len, t, msg);
+	int rc = parse_tokenize(text, len, t, msg);
 	if (rc == 0 && (t->n < min || t->n > max)) {
-		tokens_free(t);
-		rc = fail(msg, EINVAL, "expected %s", usage);
+		parse_tokens_free(t);
+		rc = msg_fail(msg, EINVAL, "expected %s", usage);
 	}
 	return rc;
 }
 
 int command_seek_text(struct mapping *m, const char *text, size_t len, struct msg *msg)
 {
-	struct tokens t;
+	struct parse_tokens t;
 	int rc = value_tokens(text, len, &t, 1, 2, "OFFSET [WHENCE]", msg);
 	if (rc < 0)
 		return rc;
 	rc = run_seek(m, &t, 0, msg);
-	tokens_free(&t);
+	parse_tokens_free(&t);
 	return rc;
 }
 
 int command_resize_text(struct mapping *m, const char *text, size_t len, struct msg *msg)
 {
-	struct tokens t;
+	struct parse_tokens t;
 	int rc = value_tokens(text, len, &t, 1, 1, "a size", msg);
 	if (rc < 0)
 		return rc;
 	rc = run_resize(m, &t.v[0], msg);
-	tokens_free(&t);
+	parse_tokens_free(&t);
 	return rc;
 }

@@ -26,16 +26,16 @@ struct command_env {
 	const char *map_refusal_text;
 };
 
-#define RESULT_MAX 96
+#define COMMAND_RESULT_MAX 96
 
 /* The root ctl: map, close. */
 int command_root(const struct command_env *env, const char *line, size_t len,
-		 char result[RESULT_MAX], struct msg *msg);
+		 char result[COMMAND_RESULT_MAX], struct msg *msg);
 
 /* A mapping's ctl: flush, madvise, move, resize, seek, find, rfind, lock,
  * unlock, touch, evict, close. */
 int command_mapping(const struct command_env *env, struct mapping *m, const char *line,
-		    size_t len, char result[RESULT_MAX], struct msg *msg);
+		    size_t len, char result[COMMAND_RESULT_MAX], struct msg *msg);
 
 /* `close NAME` (also rmdir maps/NAME): EINVAL for a bad name, ENOENT for an
  * unknown one, EACCES for another user's when owners_only. */
@@ -47,7 +47,7 @@ int command_seek_text(struct mapping *m, const char *text, size_t len, struct ms
 /* Resize as the `size` file takes it: "N". */
 int command_resize_text(struct mapping *m, const char *text, size_t len, struct msg *msg);
 
-extern const char ROOT_USAGE[];
-extern const char MAPPING_USAGE[];
+extern const char COMMAND_ROOT_USAGE[];
+extern const char COMMAND_MAPPING_USAGE[];
 
 #endif

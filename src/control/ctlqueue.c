@@ -66,7 +66,7 @@ static void add_notice(struct ctl_queue *q, const char *line, size_t n)
  * "error: " and a message, and the newline) and then the refusal line. */
 _Static_assert(CTL_QUEUE_RESERVE >= sizeof "error: " + sizeof(struct msg) + sizeof queue_full,
 	       "the reserve holds an error line and a refusal");
-_Static_assert(CTL_QUEUE_RESERVE >= RESULT_MAX + sizeof queue_full,
+_Static_assert(CTL_QUEUE_RESERVE >= COMMAND_RESULT_MAX + sizeof queue_full,
 	       "the reserve holds a value line and a refusal");
 
 /* Whether one more command's result fits, leaving room for a refusal. */
@@ -104,8 +104,8 @@ ssize_t ctl_queue_write(struct ctl_queue *q, const char *buf, size_t len, ctl_ru
 	/* One trailing newline ends the last command; it does not start a blank one. */
 	size_t end = (len > 0 && buf[len - 1] == '\n') ? len - 1 : len;
 	for (size_t at = 0; rc > 0 && at <= end;) {
-		size_t next, n = next_line(buf + at, end - at, &next);
-		char result[RESULT_MAX];
+		size_t next, n = parse_next_line(buf + at, end - at, &next);
+		char result[COMMAND_RESULT_MAX];
 		struct msg m = { "" };
 		if (!has_room(q)) {
 			add_notice(q, queue_full, sizeof queue_full - 1);

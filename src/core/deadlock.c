@@ -35,8 +35,8 @@
 static int refuse(struct msg *msg, dev_t dev, dev_t own_dev)
 {
 	if (own_dev && dev == own_dev)
-		return fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
-	return fail(msg, EDEADLK, "cannot map a file on a FUSE file system (the server "
+		return msg_fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
+	return msg_fail(msg, EDEADLK, "cannot map a file on a FUSE file system (the server "
 		    "could deadlock waiting for that file system's server)");
 }
 
@@ -104,10 +104,10 @@ static int check_mount(int fd, struct mount_ids *ids, dev_t own_dev, struct msg 
 	struct place p;
 	int rc = fd_place(fd, &p);
 	if (rc == -ENOSYS)
-		return fail(msg, EDEADLK, "cannot tell whether the source is on a FUSE file "
+		return msg_fail(msg, EDEADLK, "cannot tell whether the source is on a FUSE file "
 			    "system (the kernel does not report mount ids)");
 	if (rc < 0)
-		return fail_errno(msg, -rc);
+		return msg_fail_errno(msg, -rc);
 	switch (place_kind(&p, ids)) {
 	case MOUNT_OTHER:
 		return 0;
@@ -116,10 +116,10 @@ static int check_mount(int fd, struct mount_ids *ids, dev_t own_dev, struct msg 
 	default:
 		/* Pipes and sockets live on mounts of the kernel's own. */
 		if (p.type != S_IFREG && p.type != S_IFDIR && p.type != S_IFLNK)
-			return fail(msg, ENODEV, "source is not a regular file");
+			return msg_fail(msg, ENODEV, "source is not a regular file");
 		/* A file system seen only through a magic link: its type cannot
 		 * be learned without asking it (fstatfs), which may hang. */
-		return fail(msg, EDEADLK, "cannot map a file on a mount outside this mount "
+		return msg_fail(msg, EDEADLK, "cannot map a file on a mount outside this mount "
 			    "namespace (it may be a FUSE file system)");
 	}
 }
@@ -146,7 +146,7 @@ static int walk_start_at_root(struct walk *w)
 	/* openat, not open: the fuzzer sandboxes open() (tests/fuzz). */
 	w->dir = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (w->dir < 0)
-		return fail_errno(w->msg, errno);
+		return msg_fail_errno(w->msg, errno);
 	return check_mount(w->dir, &w->ids, w->own_dev, w->msg);
 }
 
@@ -155,7 +155,7 @@ static int splice_rest(struct walk *w, const char *text, size_t n, const char *a
 {
 	size_t tail = strlen(after);
 	if (n + 1 + tail + 1 > sizeof w->rest)
-		return fail_errno(w->msg, ENAMETOOLONG);
+		return msg_fail_errno(w->msg, ENAMETOOLONG);
 	memmove(w->rest + n + 1, after, tail + 1);
 	memcpy(w->rest, text, n);
 	w->rest[n] = '/';
@@ -168,9 +168,9 @@ static int follow_text(struct walk *w, int fd, const char *after)
 	char text[PATH_MAX];
 	ssize_t n = readlinkat(fd, "", text, sizeof text);
 	if (n < 0)
-		return fail_errno(w->msg, errno);
+		return msg_fail_errno(w->msg, errno);
 	if ((size_t)n == sizeof text)
-		return fail_errno(w->msg, ENAMETOOLONG);
+		return msg_fail_errno(w->msg, ENAMETOOLONG);
 	int rc = splice_rest(w, text, (size_t)n, after);
 	if (rc == 0 && text[0] == '/')
 		rc = walk_start_at_root(w);
@@ -184,15 +184,15 @@ static int follow_magic(struct walk *w, const char *name)
 {
 	int fd = openat(w->dir, name, O_PATH | O_CLOEXEC);
 	if (fd < 0)
-		return fail_errno(w->msg, errno);
+		return msg_fail_errno(w->msg, errno);
 	int rc = check_mount(fd, &w->ids, w->own_dev, w->msg);
 	struct stat st;
 	if (rc == 0 && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		rc = fail_errno(w->msg, errno);
+		rc = msg_fail_errno(w->msg, errno);
 	/* A descriptor of a symlink itself (O_PATH|O_NOFOLLOW): opening
 	 * through it fails as well. */
 	if (rc == 0 && S_ISLNK(st.st_mode))
-		rc = fail_errno(w->msg, ELOOP);
+		rc = msg_fail_errno(w->msg, ELOOP);
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -207,14 +207,14 @@ static int walk_step(struct walk *w, const char *name, const char *after)
 {
 	int fd = openat(w->dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return fail_errno(w->msg, errno);
+		return msg_fail_errno(w->msg, errno);
 	int rc = check_mount(fd, &w->ids, w->own_dev, w->msg);
 	struct stat st;
 	if (rc == 0 && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		rc = fail_errno(w->msg, errno);
+		rc = msg_fail_errno(w->msg, errno);
 	if (rc == 0 && S_ISLNK(st.st_mode)) {
 		if (++w->links > MAX_LINKS)
-			rc = fail_errno(w->msg, ELOOP);
+			rc = msg_fail_errno(w->msg, ELOOP);
 		else if (on_procfs(fd))
 			rc = follow_magic(w, name);
 		else
@@ -244,7 +244,7 @@ static int walk_path(struct walk *w)
 		char name[NAME_MAX + 1];
 		size_t len = (size_t)(end - p);
 		if (len > NAME_MAX)
-			return fail_errno(w->msg, ENAMETOOLONG);
+			return msg_fail_errno(w->msg, ENAMETOOLONG);
 		memcpy(name, p, len);
 		name[len] = '\0';
 		/* Drop the name from what is left before the step, which may
@@ -259,14 +259,14 @@ static int walk_path(struct walk *w)
 int deadlock_check_path(const char *path, dev_t own_dev, struct msg *msg)
 {
 	if (path[0] != '/')
-		return fail(msg, EINVAL, "source must be an absolute path or 'anon'");
+		return msg_fail(msg, EINVAL, "source must be an absolute path or 'anon'");
 	if (strlen(path) >= PATH_MAX)
-		return fail_errno(msg, ENAMETOOLONG);
+		return msg_fail_errno(msg, ENAMETOOLONG);
 	struct walk w = { .dir = -1, .own_dev = own_dev, .msg = msg };
 	strcpy(w.rest, path);
 	int rc = mount_ids_read(&w.ids);
 	if (rc < 0)
-		return fail(msg, -rc, "cannot read /proc/self/mountinfo: %s", strerror(-rc));
+		return msg_fail(msg, -rc, "cannot read /proc/self/mountinfo: %s", strerror(-rc));
 	rc = walk_path(&w);
 	if (w.dir >= 0)
 		close(w.dir);
@@ -279,7 +279,7 @@ int deadlock_check_fd(int fd, dev_t own_dev, struct msg *msg)
 	struct mount_ids ids;
 	int rc = mount_ids_read(&ids);
 	if (rc < 0)
-		return fail(msg, -rc, "cannot read /proc/self/mountinfo: %s", strerror(-rc));
+		return msg_fail(msg, -rc, "cannot read /proc/self/mountinfo: %s", strerror(-rc));
 	rc = check_mount(fd, &ids, own_dev, msg);
 	mount_ids_free(&ids);
 	/* Known not to be FUSE, so this asks no FUSE server; it checks the

@@ -11,25 +11,25 @@
 static int why_not_exact(const struct mapping *m, struct msg *msg)
 {
 	if (m->closed)
-		return fail(msg, ENXIO, "the mapping is closed");
+		return msg_fail(msg, ENXIO, "the mapping is closed");
 	if ((m->flags & MAP_TYPE) == MAP_PRIVATE)
-		return fail(msg, EOPNOTSUPP, "a private mapping (its written pages are copies)");
+		return msg_fail(msg, EOPNOTSUPP, "a private mapping (its written pages are copies)");
 	if (!(m->prot & PROT_READ))
-		return fail(msg, EOPNOTSUPP, "prot lacks read (the server refuses its reads)");
+		return msg_fail(msg, EOPNOTSUPP, "prot lacks read (the server refuses its reads)");
 	if (m->fd < 0)
-		return fail(msg, EOPNOTSUPP, "no descriptor kept (trackfd=no)");
+		return msg_fail(msg, EOPNOTSUPP, "no descriptor kept (trackfd=no)");
 	/* Anonymous memory ignores offset (its memfd is mapped from 0); for a
 	 * file the length test below catches it too, as an offset leaves the
 	 * mapping short of the file; said first, as the clearer reason. */
 	if (!m->anonymous && m->offset != 0)
-		return fail(msg, EOPNOTSUPP, "offset %lld, not 0", (long long)m->offset);
+		return msg_fail(msg, EOPNOTSUPP, "offset %lld, not 0", (long long)m->offset);
 	struct stat st;
 	if (fstat(m->fd, &st) < 0)
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	if (!S_ISREG(st.st_mode))
-		return fail(msg, EOPNOTSUPP, "the source is not a regular file");
+		return msg_fail(msg, EOPNOTSUPP, "the source is not a regular file");
 	if ((uint64_t)st.st_size != m->len)
-		return fail(msg, EOPNOTSUPP, "length %zu, the file has %lld bytes", m->len,
+		return msg_fail(msg, EOPNOTSUPP, "length %zu, the file has %lld bytes", m->len,
 			    (long long)st.st_size);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* guard.c - per-thread recovery from SIGBUS/SIGSEGV while copying.
  *
- * Each thread that enters guarded_call() publishes a jump buffer and the
+ * Each thread that enters guard_call() publishes a jump buffer and the
  * guarded range in thread-local slots; the handler jumps back only for a
  * fault the kernel raised (si_code > 0: not a kill(2) of the signal) on an
  * address in that range. Any other fault is a real bug: the handler
@@ -57,7 +57,7 @@ int guard_init(void)
 	return 0;
 }
 
-int guarded_call(const void *base, size_t len, void (*fn)(void *ctx), void *ctx)
+int guard_call(const void *base, size_t len, void (*fn)(void *ctx), void *ctx)
 {
 	sigjmp_buf env;
 	if (sigsetjmp(env, 0)) {
@@ -91,24 +91,24 @@ static void do_memmove(void *p)
 }
 
 /* An empty copy touches nothing (and memcpy may not be given NULL). */
-int guarded_read(void *dst, const void *mapped, size_t n)
+int guard_read(void *dst, const void *mapped, size_t n)
 {
 	struct copy_args a = { dst, mapped, n };
-	return n ? guarded_call(mapped, n, do_memcpy, &a) : 0;
+	return n ? guard_call(mapped, n, do_memcpy, &a) : 0;
 }
 
-int guarded_write(void *mapped, const void *src, size_t n)
+int guard_write(void *mapped, const void *src, size_t n)
 {
 	struct copy_args a = { mapped, src, n };
-	return n ? guarded_call(mapped, n, do_memcpy, &a) : 0;
+	return n ? guard_call(mapped, n, do_memcpy, &a) : 0;
 }
 
-int guarded_memmove(void *dst, const void *src, size_t n)
+int guard_memmove(void *dst, const void *src, size_t n)
 {
 	struct copy_args a = { dst, src, n };
 	const char *lo = (const char *)(dst < src ? dst : src);
 	const char *hi = (const char *)(dst < src ? src : dst) + n;
-	return n ? guarded_call(lo, (size_t)(hi - lo), do_memmove, &a) : 0;
+	return n ? guard_call(lo, (size_t)(hi - lo), do_memmove, &a) : 0;
 }
 
 struct probe {
@@ -133,6 +133,6 @@ size_t guard_probe(const void *p, size_t n)
 {
 	struct probe pr = { p, n, 0 };
 	if (n)
-		(void)guarded_call(p, n, do_probe, &pr);
+		(void)guard_call(p, n, do_probe, &pr);
 	return pr.ok;
 }

@@ -3,7 +3,7 @@
  * A page of a mapping can vanish under us (its file was truncated) or be
  * made inaccessible (madvise guard pages); touching it raises SIGBUS or
  * SIGSEGV. Every access the server makes to mapped memory runs through
- * guarded_call() (or a copy built on it), which turns such a fault into
+ * guard_call() (or a copy built on it), which turns such a fault into
  * -EIO for that one call. Only a fault the kernel raised on an address of
  * the guarded range [base, base+len) is caught: any other fault, even one
  * inside a guarded call, is a bug of the server and kills it with the
@@ -17,13 +17,13 @@
 int guard_init(void);
 
 /* Run fn(ctx); return 0, or -EIO if it faulted on [base, base+len). */
-int guarded_call(const void *base, size_t len, void (*fn)(void *ctx), void *ctx);
+int guard_call(const void *base, size_t len, void (*fn)(void *ctx), void *ctx);
 
 /* Copies between mapped memory and the server's own: only the mapped side
- * is guarded. guarded_memmove has both sides in mapped memory. */
-int guarded_read(void *dst, const void *mapped, size_t n);
-int guarded_write(void *mapped, const void *src, size_t n);
-int guarded_memmove(void *dst, const void *src, size_t n);
+ * is guarded. guard_memmove has both sides in mapped memory. */
+int guard_read(void *dst, const void *mapped, size_t n);
+int guard_write(void *mapped, const void *src, size_t n);
+int guard_memmove(void *dst, const void *src, size_t n);
 
 /* How many of the n bytes at p can be read now: n, or the bytes before the
  * first page that faults (touching one byte of each page, in order). */

@@ -4,7 +4,7 @@
 
 bool mapname_valid(const char *name, size_t len)
 {
-	if (len < 1 || len > MAPPING_NAME_MAX || name[0] == '.')
+	if (len < 1 || len > MAPNAME_MAX || name[0] == '.')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];

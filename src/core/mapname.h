@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* The longest name, in bytes. */
-#define MAPPING_NAME_MAX 64
+#define MAPNAME_MAX 64
 
 /* Whether name[0..len) is a valid mapping name. len, not a NUL, ends it: a
  * name from a command line may hold a NUL byte, which makes it invalid. */

@@ -36,27 +36,27 @@ static const char GONE_MSG[] = "the mapping's memory is gone (was its file trunc
 
 /* ---- byte budget ------------------------------------------------------ */
 
-static int budget_take_one(struct budget *b, uint64_t n, struct msg *m)
+static int budget_take_one(struct mapping_budget *b, uint64_t n, struct msg *m)
 {
 	uint64_t used = atomic_load(&b->used);
 	do {
 		if (n > b->limit || used > b->limit - n)
-			return fail(m, ENOSPC, "%s reached: %llu bytes mapped, limit %llu",
+			return msg_fail(m, ENOSPC, "%s reached: %llu bytes mapped, limit %llu",
 				    b->what ? b->what : "max_bytes", (unsigned long long)used,
 				    (unsigned long long)b->limit);
 	} while (!atomic_compare_exchange_weak(&b->used, &used, used + n));
 	return 0;
 }
 
-int budget_take(struct budget *b, uint64_t n, struct msg *m)
+int mapping_budget_take(struct mapping_budget *b, uint64_t n, struct msg *m)
 {
 	int rc = budget_take_one(b, n, m);
-	if (rc == 0 && b->parent && (rc = budget_take(b->parent, n, m)) < 0)
+	if (rc == 0 && b->parent && (rc = mapping_budget_take(b->parent, n, m)) < 0)
 		atomic_fetch_sub(&b->used, n);
 	return rc;
 }
 
-void budget_give(struct budget *b, uint64_t n)
+void mapping_budget_give(struct mapping_budget *b, uint64_t n)
 {
 	for (; b; b = b->parent)
 		atomic_fetch_sub(&b->used, n);
@@ -64,7 +64,7 @@ void budget_give(struct budget *b, uint64_t n)
 
 /* ---- life cycle ------------------------------------------------------- */
 
-void map_request_init(struct map_request *r)
+void mapping_request_init(struct mapping_request *r)
 {
 	memset(r, 0, sizeof *r);
 	r->access = ACCESS_DEFAULT;
@@ -188,7 +188,7 @@ static void name_anonymous(struct mapping *m)
 {
 	if (!m->data || m->fd >= 0 || !m->anonymous)
 		return;
-	char label[MAPPING_NAME_MAX + 16];
+	char label[MAPNAME_MAX + 16];
 	snprintf(label, sizeof label, "mmapfs:%s", m->name);
 	/* Some kernels refuse this (EINVAL); the mapping then stays unnamed. */
 	(void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)m->data, m->len,
@@ -393,7 +393,7 @@ static int check_fd_room(int fd, struct msg *msg)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur) {
 		close(fd);
-		return fail(msg, EMFILE, "too many open files: each mapping of a file (with "
+		return msg_fail(msg, EMFILE, "too many open files: each mapping of a file (with "
 			    "trackfd) or of shared memory holds one");
 	}
 	return 0;
@@ -408,14 +408,14 @@ static bool on_procfs(int fd)
 	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-static int open_backing(const struct map_request *r, enum access_mode access, int flags,
+static int open_backing(const struct mapping_request *r, enum access_mode access, int flags,
 			int prot, int *fd_out, struct stat *st, struct msg *msg)
 {
 	const char *path = r->source;
 	if (path[0] != '/')
-		return fail(msg, EINVAL, "source must be an absolute path or 'anon'");
+		return msg_fail(msg, EINVAL, "source must be an absolute path or 'anon'");
 	if (inside_mount(path, r->own_mount))
-		return fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
+		return msg_fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
 	/* Before anything follows the path (core/deadlock.h). An opener checks
 	 * the path it opens itself, which may differ (/proc/self is the
 	 * caller's there). */
@@ -445,14 +445,14 @@ static int open_backing(const struct map_request *r, enum access_mode access, in
 		return rc;
 	/* The path may have changed between stat and open. */
 	if (fstat(fd, st) < 0)
-		rc = fail_errno(msg, errno);
+		rc = msg_fail_errno(msg, errno);
 	else if (!S_ISREG(st->st_mode))
-		rc = fail(msg, ENODEV, "source is not a regular file");
+		rc = msg_fail(msg, ENODEV, "source is not a regular file");
 	else if (on_procfs(fd))
-		rc = fail(msg, ENODEV, "source is a /proc file (only the files /proc/PID/fd/N "
+		rc = msg_fail(msg, ENODEV, "source is a /proc file (only the files /proc/PID/fd/N "
 			  "links to can be mapped)");
 	else if (r->own_dev && st->st_dev == r->own_dev)
-		rc = fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
+		rc = msg_fail(msg, EDEADLK, "cannot map a file inside this mount (it would deadlock)");
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -468,39 +468,39 @@ static int check_file_length(const struct stat *st, int64_t offset, int64_t *len
 	int64_t size = st->st_size;
 	if (*length == 0) {
 		if (size == 0)
-			return fail(msg, EINVAL, "cannot mmap an empty file");
+			return msg_fail(msg, EINVAL, "cannot mmap an empty file");
 		if (offset >= size)
-			return fail(msg, EINVAL, "mmap offset is greater than file size");
+			return msg_fail(msg, EINVAL, "mmap offset is greater than file size");
 		*length = size - offset;
 	} else if (offset > size || size - offset < *length) {
-		return fail(msg, EINVAL, "mmap length is greater than file size");
+		return msg_fail(msg, EINVAL, "mmap length is greater than file size");
 	}
 	return 0;
 }
 
-static int open_anonymous(struct mapping *m, const struct map_request *r, int flags,
+static int open_anonymous(struct mapping *m, const struct mapping_request *r, int flags,
 			  int64_t length, int *fd_out, struct msg *msg)
 {
 	/* What mmap(2) itself says of these, as Python reports it. */
 	if (length == 0 || r->offset % sysconf(_SC_PAGESIZE) != 0)
-		return fail_errno(msg, EINVAL);
+		return msg_fail_errno(msg, EINVAL);
 	*fd_out = -1;
 	if (!is_shared(flags))
 		return 0;
 	/* A memfd lets a shared anonymous mapping grow, which MAP_ANONYMOUS
 	 * memory cannot do on Linux, and names it in /proc/PID/maps. */
-	char label[MAPPING_NAME_MAX + 16];
+	char label[MAPNAME_MAX + 16];
 	snprintf(label, sizeof label, "mmapfs:%s", m->name);
 	int fd = memfd_create(label, MFD_CLOEXEC);
 	if (fd < 0)
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	int rc = r->trackfd ? check_fd_room(fd, msg) : 0;
 	if (rc < 0)
 		return rc;
 	if (ftruncate(fd, length) < 0) {
 		int e = errno;
 		close(fd);
-		return fail_errno(msg, e);
+		return msg_fail_errno(msg, e);
 	}
 	*fd_out = fd;
 	return 0;
@@ -527,11 +527,11 @@ static uint64_t pages_of(uint64_t n)
 /* The bytes against the budget and, for flags=locked, the locked bytes
  * (whole pages, as the kernel counts them) against the caller's memlock
  * right: all or nothing. */
-static int take_resources(const struct map_request *r, struct budget *budget, int flags,
+static int take_resources(const struct mapping_request *r, struct mapping_budget *budget, int flags,
 			  uint64_t length, uint64_t *locked, struct memlock_rights *rights_out,
 			  struct msg *msg)
 {
-	int rc = budget_take(budget, length, msg);
+	int rc = mapping_budget_take(budget, length, msg);
 	if (rc < 0 || !(flags & MAP_LOCKED))
 		return rc;
 	uint64_t want = pages_of(length);
@@ -539,7 +539,7 @@ static int take_resources(const struct map_request *r, struct budget *budget, in
 	const struct memlock_rights *rights = memlock_rights_of(r->memlock);
 	rc = memlock_take(rights, r->locked_held ? r->locked_held : &scratch, want, msg);
 	if (rc < 0)
-		budget_give(budget, length);
+		mapping_budget_give(budget, length);
 	else
 		*locked = want;
 	if (rc == 0)
@@ -547,27 +547,27 @@ static int take_resources(const struct map_request *r, struct budget *budget, in
 	return rc;
 }
 
-static void give_resources(_Atomic uint64_t *held, struct budget *budget, uint64_t length,
+static void give_resources(_Atomic uint64_t *held, struct mapping_budget *budget, uint64_t length,
 			   uint64_t locked)
 {
-	budget_give(budget, length);
+	mapping_budget_give(budget, length);
 	if (locked && held)
 		memlock_give(held, locked);
 }
 
-int mapping_establish(struct mapping *m, const struct map_request *r,
-		      struct budget *budget, struct msg *msg)
+int mapping_establish(struct mapping *m, const struct mapping_request *r,
+		      struct mapping_budget *budget, struct msg *msg)
 {
 	enum access_mode access = r->access;
 	int flags = r->flags, prot = r->prot;
 	int64_t length = r->length;
 	if (length < 0)
-		return fail(msg, EINVAL, "memory mapped length must be positive");
+		return msg_fail(msg, EINVAL, "memory mapped length must be positive");
 	if (r->offset < 0)
-		return fail(msg, EINVAL, "memory mapped offset must be positive");
+		return msg_fail(msg, EINVAL, "memory mapped offset must be positive");
 	if (access != ACCESS_DEFAULT &&
 	    (flags != MAP_SHARED || prot != (PROT_READ | PROT_WRITE)))
-		return fail(msg, EINVAL, "mmap can't specify both access and flags, prot.");
+		return msg_fail(msg, EINVAL, "mmap can't specify both access and flags, prot.");
 	resolve_access(&access, &flags, &prot);
 
 	int fd = -1, rc;
@@ -590,7 +590,7 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 		if (fd >= 0)
 			close(fd);
 		free(source);
-		return rc < 0 ? rc : fail_errno(msg, ENOMEM);
+		return rc < 0 ? rc : msg_fail_errno(msg, ENOMEM);
 	}
 	int anon_private = (!r->source && fd < 0) ? MAP_ANONYMOUS : 0;
 	bool chunked = (flags & MAP_POPULATE) && !(flags & MAP_LOCKED);
@@ -600,7 +600,7 @@ int mapping_establish(struct mapping *m, const struct map_request *r,
 	if (p != MAP_FAILED && chunked)
 		populate_in_chunks(p, (size_t)length, flags, prot);
 	if (p == MAP_FAILED) {
-		rc = fail_errno(msg, errno);
+		rc = msg_fail_errno(msg, errno);
 		give_resources(r->locked_held, budget, (uint64_t)length, locked);
 		if (fd >= 0)
 			close(fd);
@@ -638,7 +638,7 @@ static void release_memory(struct mapping *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	if (m->budget)
-		budget_give(m->budget, m->len);
+		mapping_budget_give(m->budget, m->len);
 	if (m->locked_held)
 		memlock_give(m->locked_held, m->locked_charge);
 	m->locked_charge = 0;
@@ -651,7 +651,7 @@ static void release_memory(struct mapping *m)
 static int write_back(struct mapping *m, struct msg *msg)
 {
 	if (m->data && is_shared_writable(m) && msync(m->data, m->len, MS_SYNC) < 0)
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	return 0;
 }
 
@@ -664,11 +664,11 @@ int mapping_close(struct mapping *m, bool force, struct msg *msg)
 {
 	pthread_rwlock_rdlock(&m->lock);
 	uint64_t changes = m->changes;
-	int rc = m->closed ? fail(msg, ENXIO, CLOSED_MSG) : write_back(m, msg);
+	int rc = m->closed ? msg_fail(msg, ENXIO, CLOSED_MSG) : write_back(m, msg);
 	pthread_rwlock_unlock(&m->lock);
 	pthread_rwlock_wrlock(&m->lock);
 	if (m->closed)
-		rc = fail(msg, ENXIO, CLOSED_MSG);
+		rc = msg_fail(msg, ENXIO, CLOSED_MSG);
 	else if (rc == 0 && m->changes != changes)
 		rc = write_back(m, msg);
 	if ((rc == 0 || force) && !m->closed)
@@ -681,26 +681,26 @@ int mapping_close(struct mapping *m, bool force, struct msg *msg)
 
 static int check_open(const struct mapping *m, struct msg *msg)
 {
-	return m->closed ? fail(msg, ENXIO, CLOSED_MSG) : 0;
+	return m->closed ? msg_fail(msg, ENXIO, CLOSED_MSG) : 0;
 }
 
 static int check_readable(const struct mapping *m, struct msg *msg)
 {
 	if (m->closed)
-		return fail(msg, ENXIO, CLOSED_MSG);
+		return msg_fail(msg, ENXIO, CLOSED_MSG);
 	if (!(m->prot & PROT_READ))
-		return fail(msg, EACCES, "mapping is not readable (its prot has no read)");
+		return msg_fail(msg, EACCES, "mapping is not readable (its prot has no read)");
 	return 0;
 }
 
 static int check_writable(const struct mapping *m, struct msg *msg)
 {
 	if (m->closed)
-		return fail(msg, ENXIO, CLOSED_MSG);
+		return msg_fail(msg, ENXIO, CLOSED_MSG);
 	if (m->access == ACCESS_READ)
-		return fail(msg, EACCES, "mmap can't modify a readonly memory map.");
+		return msg_fail(msg, EACCES, "mmap can't modify a readonly memory map.");
 	if (!(m->prot & PROT_WRITE))
-		return fail(msg, EACCES, "mapping is not writable (its prot has no write)");
+		return msg_fail(msg, EACCES, "mapping is not writable (its prot has no write)");
 	return 0;
 }
 
@@ -737,11 +737,11 @@ int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg)
 	if (rc < 0)
 		;
 	else if (!m->trackfd)
-		rc = fail(msg, EBADF, "can't get size with trackfd=False");
+		rc = msg_fail(msg, EBADF, "can't get size with trackfd=False");
 	else if (m->anonymous)
 		*out = (int64_t)m->len;
 	else if (fstat(m->fd, &st) < 0)
-		rc = fail_errno(msg, errno);
+		rc = msg_fail_errno(msg, errno);
 	else
 		*out = st.st_size;
 	pthread_rwlock_unlock(&m->lock);
@@ -757,7 +757,7 @@ int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg)
 
 static int set_file_size(struct mapping *m, int64_t size, struct msg *msg)
 {
-	return ftruncate(m->fd, size) < 0 ? fail_errno(msg, errno) : 0;
+	return ftruncate(m->fd, size) < 0 ? msg_fail_errno(msg, errno) : 0;
 }
 
 /* Reserve the blocks a growing file needs now, so a full disk is ENOSPC
@@ -767,7 +767,7 @@ static int reserve_blocks(struct mapping *m, int64_t from, int64_t to, struct ms
 #ifdef HAVE_POSIX_FALLOCATE
 	int e = posix_fallocate(m->fd, from, to - from);
 	if (e != 0 && e != EOPNOTSUPP && e != EINVAL && e != ENOSYS)
-		return fail_errno(msg, e);
+		return msg_fail_errno(msg, e);
 #endif
 	return 0;
 }
@@ -809,11 +809,11 @@ static int carry_pages(struct mapping *m, char *to, size_t n, struct msg *msg)
 		size_t k = i + 1 < pages ? page : n - i * page;
 		if (e & PM_GUARD) {
 			if (madvise(to + i * page, page, MADV_GUARD_INSTALL) < 0)
-				rc = fail_errno(msg, errno);
+				rc = msg_fail_errno(msg, errno);
 			continue;
 		}
-		if (!shared && private_copy(e) && guarded_read(to + i * page, m->data + i * page, k) < 0)
-			rc = fail(msg, EIO, GONE_MSG);
+		if (!shared && private_copy(e) && guard_read(to + i * page, m->data + i * page, k) < 0)
+			rc = msg_fail(msg, EIO, GONE_MSG);
 	}
 	if (pm >= 0)
 		close(pm);
@@ -841,7 +841,7 @@ static int map_larger(struct mapping *m, size_t new_len, void **out, bool *fresh
 		}
 	}
 	if (p == MAP_FAILED)
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	*out = p;
 	return 0;
 }
@@ -878,8 +878,8 @@ static int refresh_grown_tail(struct mapping *m, size_t old_len, size_t new_len,
 	struct tail_fill t = { m, old_len, new_len < page_end ? new_len : page_end };
 	if (is_shared(m->flags) || old_len % page == 0 || t.to <= t.from || !m->data)
 		return 0;
-	return guarded_call(m->data + t.from, t.to - t.from, do_fill_tail, &t) < 0
-		       ? fail(msg, EIO, GONE_MSG) : 0;
+	return guard_call(m->data + t.from, t.to - t.from, do_fill_tail, &t) < 0
+		       ? msg_fail(msg, EIO, GONE_MSG) : 0;
 }
 
 /* Growing: the file first (it only gains bytes), then the mapping, then,
@@ -925,7 +925,7 @@ static int shrink_locked(struct mapping *m, int64_t base, size_t new_len, struct
 	if (new_len == 0) {
 		unmap_gapped(m->data, old_len, m->flags);
 	} else if ((p = shrink_gapped(m->data, old_len, new_len, m->flags)) == MAP_FAILED) {
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	}
 	m->data = p;
 	m->len = new_len;
@@ -949,14 +949,14 @@ static int shrink_locked(struct mapping *m, int64_t base, size_t new_len, struct
 static int take_growth(struct mapping *m, uint64_t old_len, uint64_t new_len,
 		       uint64_t *lock_more, struct msg *msg)
 {
-	int rc = budget_take(m->budget, new_len - old_len, msg);
+	int rc = mapping_budget_take(m->budget, new_len - old_len, msg);
 	if (rc < 0 || !m->locked_held)
 		return rc;
 	uint64_t want = pages_of(new_len);
 	if (want > m->locked_charge) {
 		rc = memlock_take(&m->locked_rights, m->locked_held, want - m->locked_charge, msg);
 		if (rc < 0)
-			budget_give(m->budget, new_len - old_len);
+			mapping_budget_give(m->budget, new_len - old_len);
 		else
 			*lock_more = want - m->locked_charge;
 	}
@@ -982,11 +982,11 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 	if (rc < 0)
 		return rc;
 	if (!m->trackfd)
-		return fail(msg, EINVAL, "mmap can't resize with trackfd=False.");
+		return msg_fail(msg, EINVAL, "mmap can't resize with trackfd=False.");
 	if (!mapping_can_resize(m))
-		return fail(msg, EPERM, "mmap can't resize a readonly or copy-on-write memory map.");
+		return msg_fail(msg, EPERM, "mmap can't resize a readonly or copy-on-write memory map.");
 	if (new_len < 0 || INT64_MAX - new_len < m->offset)
-		return fail(msg, EINVAL, "new size out of range");
+		return msg_fail(msg, EINVAL, "new size out of range");
 
 	size_t old_len = m->len;
 	int64_t base = m->anonymous ? 0 : m->offset;
@@ -995,7 +995,7 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 	/* What can be known to fail, before anything changes: the file's size,
 	 * and whether it can be resized at all (setting the size it has). */
 	if (m->fd >= 0 && (fstat(m->fd, &st) < 0 || ftruncate(m->fd, st.st_size) < 0))
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	uint64_t lock_more = 0;
 	if ((uint64_t)new_len > old_len &&
 	    (rc = take_growth(m, (uint64_t)old_len, (uint64_t)new_len, &lock_more, msg)) < 0)
@@ -1008,7 +1008,7 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 	} else if ((uint64_t)new_len < old_len) {
 		rc = shrink_locked(m, base, (size_t)new_len, msg);
 		if (m->len < old_len)
-			budget_give(m->budget, old_len - m->len);
+			mapping_budget_give(m->budget, old_len - m->len);
 	} else if (m->fd >= 0) {
 		/* As in CPython, the file's size becomes offset + new length. */
 		rc = set_file_size(m, base + new_len, msg);
@@ -1037,10 +1037,10 @@ int mapping_seek(struct mapping *m, int64_t dist, int whence, struct msg *msg)
 	if (rc == 0) {
 		int64_t from = whence == 1 ? (int64_t)m->pos : whence == 2 ? (int64_t)m->len : 0;
 		if (whence < 0 || whence > 2)
-			rc = fail(msg, EINVAL, "unknown seek type");
+			rc = msg_fail(msg, EINVAL, "unknown seek type");
 		else if ((dist > 0 && INT64_MAX - from < dist) ||
 			 (where = from + dist) < 0 || where > (int64_t)m->len)
-			rc = fail(msg, EINVAL, "seek out of range");
+			rc = msg_fail(msg, EINVAL, "seek out of range");
 	}
 	if (rc == 0)
 		m->pos = (size_t)where;
@@ -1091,7 +1091,7 @@ static ssize_t readable_prefix(const struct mapping *m, const char *p, size_t n)
 	return !ok ? -EIO : (ssize_t)ok;
 }
 
-int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, void *ctx)
+int mapping_read_at(struct mapping *m, uint64_t off, size_t n, mapping_sink sink, void *ctx)
 {
 	pthread_rwlock_rdlock(&m->lock);
 	int rc = check_readable(m, NULL);
@@ -1113,7 +1113,7 @@ struct copy_target {
 static int copy_sink(void *ctx, const char *bytes, size_t n)
 {
 	struct copy_target *t = ctx;
-	int rc = guarded_read(t->buf, bytes, n);
+	int rc = guard_read(t->buf, bytes, n);
 	if (rc == 0)
 		t->copied = n;
 	return rc;
@@ -1153,9 +1153,9 @@ static ssize_t write_prefix(struct mapping *m, char *dst, const void *buf, size_
 {
 	m->changes++;
 	ssize_t ok = readable_prefix(m, dst, n);
-	if (ok > 0 && guarded_write(dst, buf, (size_t)ok) < 0)
+	if (ok > 0 && guard_write(dst, buf, (size_t)ok) < 0)
 		ok = -EIO;
-	return ok < 0 ? fail(msg, EIO, GONE_MSG) : ok;
+	return ok < 0 ? msg_fail(msg, EIO, GONE_MSG) : ok;
 }
 
 static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, size_t n,
@@ -1166,7 +1166,7 @@ static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, si
 		return rc;
 	if (off > m->len || m->len - off < n) {
 		if (!grow || !mapping_can_resize(m) || off > (uint64_t)INT64_MAX - n)
-			return fail(msg, EFBIG, "write past the end of a mapping that cannot grow");
+			return msg_fail(msg, EFBIG, "write past the end of a mapping that cannot grow");
 		/* A vanished page in the part that exists makes the write short
 		 * there, without growing the mapping: check before resizing. */
 		size_t have = off < m->len ? m->len - off : 0;
@@ -1179,7 +1179,7 @@ static ssize_t write_locked(struct mapping *m, uint64_t off, const void *buf, si
 	return write_prefix(m, m->data + off, buf, n, msg);
 }
 
-int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx)
+int mapping_stream_read(struct mapping *m, size_t n, mapping_sink sink, void *ctx)
 {
 	pthread_rwlock_wrlock(&m->lock);
 	int rc = check_readable(m, NULL);
@@ -1199,7 +1199,7 @@ ssize_t mapping_stream_write(struct mapping *m, const void *buf, size_t n, struc
 	pthread_rwlock_wrlock(&m->lock);
 	ssize_t rc = check_writable(m, msg);
 	if (rc == 0 && (m->pos > m->len || m->len - m->pos < n))
-		rc = fail(msg, EFBIG, "data out of range");
+		rc = msg_fail(msg, EFBIG, "data out of range");
 	if (rc == 0 && n > 0)
 		rc = write_prefix(m, m->data + m->pos, buf, n, msg);
 	if (rc > 0)
@@ -1220,7 +1220,7 @@ static void do_memchr(void *ctx)
 	s->found = memchr(s->p, '\n', s->n);
 }
 
-int mapping_readline(struct mapping *m, size_t max, byte_sink sink, void *ctx)
+int mapping_readline(struct mapping *m, size_t max, mapping_sink sink, void *ctx)
 {
 	pthread_rwlock_wrlock(&m->lock);
 	int rc = check_readable(m, NULL);
@@ -1232,7 +1232,7 @@ int mapping_readline(struct mapping *m, size_t max, byte_sink sink, void *ctx)
 		struct chr_search s = { p, ok > 0 ? (size_t)ok : 0, NULL };
 		if (ok < 0)
 			rc = (int)ok;
-		else if (ok > 0 && guarded_call(s.p, s.n, do_memchr, &s) < 0)
+		else if (ok > 0 && guard_call(s.p, s.n, do_memchr, &s) < 0)
 			rc = -EIO;
 		size_t line = s.found ? (size_t)(s.found - s.p) + 1 : s.n;
 		size_t n = line < max ? line : max;
@@ -1258,10 +1258,10 @@ int mapping_flush(struct mapping *m, const int64_t *offset_arg, const int64_t *s
 	int64_t offset = offset_arg ? *offset_arg : 0;
 	int64_t size = size_arg ? *size_arg : (int64_t)m->len;
 	if (rc == 0 && (size < 0 || offset < 0 || (int64_t)m->len - offset < size))
-		rc = fail(msg, EINVAL, "flush values out of range");
+		rc = msg_fail(msg, EINVAL, "flush values out of range");
 	bool syncs = m->access != ACCESS_READ && m->access != ACCESS_COPY;
 	if (rc == 0 && syncs && m->data && msync(m->data + offset, (size_t)size, MS_SYNC) < 0)
-		rc = fail_errno(msg, errno);
+		rc = msg_fail_errno(msg, errno);
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
@@ -1306,16 +1306,16 @@ int mapping_madvise(struct mapping *m, int advice, const int64_t *start_arg,
 	if (rc < 0)
 		;
 	else if (start < 0 || start >= len)
-		rc = fail(msg, EINVAL, "madvise start out of bounds");
+		rc = msg_fail(msg, EINVAL, "madvise start out of bounds");
 	else if (length < 0)
-		rc = fail(msg, EINVAL, "madvise length invalid");
+		rc = msg_fail(msg, EINVAL, "madvise length invalid");
 	else if (INT64_MAX - start < length)
-		rc = fail(msg, EINVAL, "madvise length too large");
+		rc = msg_fail(msg, EINVAL, "madvise length too large");
 	if (rc == 0) {
 		if (start + length > len)
 			length = len - start;
 		if (madvise(m->data + start, (size_t)length, advice) < 0)
-			rc = fail_errno(msg, errno);
+			rc = msg_fail_errno(msg, errno);
 		else if (advice == MADV_GUARD_INSTALL)
 			m->guarded = true; /* under the exclusive lock: not advice_keeps_bytes */
 	}
@@ -1330,18 +1330,18 @@ int mapping_move(struct mapping *m, int64_t dest, int64_t src, int64_t count,
 	int rc = check_writable(m, msg);
 	int64_t len = (int64_t)m->len;
 	if (rc == 0 && !(m->prot & PROT_READ))
-		rc = fail(msg, EACCES, "mapping is not readable (its prot has no read)");
+		rc = msg_fail(msg, EACCES, "mapping is not readable (its prot has no read)");
 	if (rc == 0 && (dest < 0 || src < 0 || count < 0 || len - dest < count ||
 			len - src < count))
-		rc = fail(msg, EINVAL, "source, destination, or count out of range");
+		rc = msg_fail(msg, EINVAL, "source, destination, or count out of range");
 	if (rc == 0)
 		m->changes++;
 	/* Both ranges whole first, so that a refused move changes nothing. */
 	if (rc == 0 && count > 0 &&
 	    (readable_prefix(m, m->data + src, (size_t)count) != count ||
 	     readable_prefix(m, m->data + dest, (size_t)count) != count ||
-	     guarded_memmove(m->data + dest, m->data + src, (size_t)count) < 0))
-		rc = fail(msg, EIO, GONE_MSG);
+	     guard_memmove(m->data + dest, m->data + src, (size_t)count) < 0))
+		rc = msg_fail(msg, EIO, GONE_MSG);
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
@@ -1401,8 +1401,8 @@ int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64
 	} else if (rc == 0) {
 		struct needle_search s = { m->data + start, (size_t)(end - start), needle, nlen,
 					   reverse, -1 };
-		if (guarded_call(s.hay, s.hay_len, do_search, &s) < 0)
-			rc = fail(msg, EIO, GONE_MSG);
+		if (guard_call(s.hay, s.hay_len, do_search, &s) < 0)
+			rc = msg_fail(msg, EIO, GONE_MSG);
 		else
 			*result = s.at < 0 ? -1 : start + s.at;
 	}
@@ -1455,7 +1455,7 @@ int mapping_source(struct mapping *m, char **out, struct msg *msg)
 		s = strdup(m->source);
 	pthread_rwlock_unlock(&m->lock);
 	if (rc == 0 && !s)
-		rc = fail_errno(msg, ENOMEM);
+		rc = msg_fail_errno(msg, ENOMEM);
 	*out = s;
 	return rc;
 }
@@ -1470,11 +1470,11 @@ static int range_of(struct mapping *m, const char *verb, const int64_t *start_ar
 	if (rc < 0)
 		return rc;
 	if (start < 0 || start >= size)
-		return fail(msg, EINVAL, "%s start out of bounds", verb);
+		return msg_fail(msg, EINVAL, "%s start out of bounds", verb);
 	if (length < 0)
-		return fail(msg, EINVAL, "%s length invalid", verb);
+		return msg_fail(msg, EINVAL, "%s length invalid", verb);
 	if (INT64_MAX - start < length)
-		return fail(msg, EINVAL, "%s length too large", verb);
+		return msg_fail(msg, EINVAL, "%s length too large", verb);
 	if (start + length > size)
 		length = size - start;
 	/* Whole pages, as mlock(2) rounds: the page of START to that of its end. */
@@ -1505,7 +1505,7 @@ int mapping_lock(struct mapping *m, bool lock, const int64_t *start, const int64
 		/* The raw calls: the sanitizers' runtimes make munlock a no-op. */
 		if ((lock ? syscall(SYS_mlock2, m->data + off, len, 0)
 			  : syscall(SYS_munlock, m->data + off, len)) < 0)
-			rc = fail_errno(msg, errno);
+			rc = msg_fail_errno(msg, errno);
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
@@ -1545,8 +1545,8 @@ int mapping_touch(struct mapping *m, const int64_t *start, const int64_t *length
 		rc = range_of(m, "touch", start, length, &off, &len, msg);
 	if (rc == 0 && len > 0) {
 		struct page_walk w = { m->data + off, len, page_size() };
-		if (guarded_call(m->data + off, len, do_touch, &w) < 0)
-			rc = fail(msg, EIO, "the mapping's memory is gone (was its file truncated, "
+		if (guard_call(m->data + off, len, do_touch, &w) < 0)
+			rc = msg_fail(msg, EIO, "the mapping's memory is gone (was its file truncated, "
 				  "or is it a guard page?)");
 	}
 	pthread_rwlock_unlock(&m->lock);
@@ -1558,13 +1558,13 @@ int mapping_touch(struct mapping *m, const int64_t *start, const int64_t *length
 static int evict_pass(struct mapping *m, size_t off, size_t len, struct msg *msg)
 {
 	if (madvise(m->data + off, len, MADV_PAGEOUT) < 0)
-		return errno == EINVAL ? fail(msg, EINVAL, "evict: the kernel cannot page out locked "
+		return errno == EINVAL ? msg_fail(msg, EINVAL, "evict: the kernel cannot page out locked "
 					      "or hugetlb pages (unlock them first)")
-				       : fail_errno(msg, errno);
+				       : msg_fail_errno(msg, errno);
 	if (m->fd >= 0 && !m->anonymous) {
 		int e = posix_fadvise(m->fd, m->offset + (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
 		if (e != 0)
-			return fail_errno(msg, e);
+			return msg_fail_errno(msg, e);
 	}
 	return 0;
 }

@@ -32,18 +32,18 @@
 /* Bytes mapped, against a limit: all mappings together (max_bytes), or one
  * user's (user_max_bytes), whose budget then has the table's as parent:
  * taking from a budget takes from its parent too, or from neither. */
-struct budget {
+struct mapping_budget {
 	_Atomic uint64_t used;	/* atomic: taken and given back without a lock */
 	uint64_t limit;		/* fixed at start */
-	struct budget *parent;	/* fixed; NULL: none */
+	struct mapping_budget *parent;	/* fixed; NULL: none */
 	const char *what;	/* fixed; the limit's name for messages; NULL: "max_bytes" */
 };
 
-int budget_take(struct budget *b, uint64_t n, struct msg *m);
-void budget_give(struct budget *b, uint64_t n);
+int mapping_budget_take(struct mapping_budget *b, uint64_t n, struct msg *m);
+void mapping_budget_give(struct mapping_budget *b, uint64_t n);
 
 /* What a `map` command asks for, already parsed. */
-struct map_request {
+struct mapping_request {
 	const char *source;	/* absolute path; NULL for anonymous memory */
 	int64_t length;		/* 0: the whole file from offset */
 	int64_t offset;
@@ -60,7 +60,7 @@ struct map_request {
 	_Atomic uint64_t *locked_held;
 };
 
-void map_request_init(struct map_request *r);
+void mapping_request_init(struct mapping_request *r);
 
 /* Shared by the threads that serve its files. Copies out of it take lock
  * shared; whatever moves pos or changes the bytes or their address takes it
@@ -71,7 +71,7 @@ struct mapping {
 
 	/* Identity: fixed by table_reserve, before the mapping is published. */
 	uint64_t id;
-	char name[MAPPING_NAME_MAX + 1];
+	char name[MAPNAME_MAX + 1];
 	uid_t uid;		/* the creator, fixed by `map` */
 	gid_t gid;
 	struct mapping *next_by_name, *next_by_id; /* the table's lock */
@@ -86,7 +86,7 @@ struct mapping {
 	bool trackfd;
 	bool anonymous;
 	int64_t created;	/* seconds since the epoch */
-	struct budget *budget;
+	struct mapping_budget *budget;
 	_Atomic uint64_t *locked_held;	/* flags=locked: where locked_charge is counted */
 	struct memlock_rights locked_rights;	/* its creator's, for growing it */
 
@@ -119,8 +119,8 @@ void mapping_ref(struct mapping *m);
 void mapping_unref(struct mapping *m);
 
 /* Open (or create) the memory behind a new mapping. */
-int mapping_establish(struct mapping *m, const struct map_request *r,
-		      struct budget *budget, struct msg *msg);
+int mapping_establish(struct mapping *m, const struct mapping_request *r,
+		      struct mapping_budget *budget, struct msg *msg);
 
 int mapping_close(struct mapping *m, bool force, struct msg *msg);
 
@@ -134,11 +134,11 @@ int mapping_seek(struct mapping *m, int64_t offset, int whence, struct msg *msg)
 int mapping_filesize(struct mapping *m, int64_t *out, struct msg *msg);
 
 /* Called with the bytes to hand out, while the mapping is locked. */
-typedef int (*byte_sink)(void *ctx, const char *bytes, size_t n);
+typedef int (*mapping_sink)(void *ctx, const char *bytes, size_t n);
 
 /* mm[off:off+n] handed to sink (zero-copy); n may come back short (at the
  * end, or before a page that faults). */
-int mapping_read_at(struct mapping *m, uint64_t off, size_t n, byte_sink sink, void *ctx);
+int mapping_read_at(struct mapping *m, uint64_t off, size_t n, mapping_sink sink, void *ctx);
 /* mm[off:off+n] copied into buf; returns the count copied. */
 ssize_t mapping_copy_out(struct mapping *m, uint64_t off, void *buf, size_t n);
 /* Slice assignment at off; past the end it grows the mapping when it can
@@ -151,9 +151,9 @@ ssize_t mapping_write_at(struct mapping *m, uint64_t off, const void *buf, size_
 ssize_t mapping_append(struct mapping *m, const void *buf, size_t n, struct msg *msg);
 
 /* mm.read(n), mm.write(b), mm.readline() at pos, advancing it. */
-int mapping_stream_read(struct mapping *m, size_t n, byte_sink sink, void *ctx);
+int mapping_stream_read(struct mapping *m, size_t n, mapping_sink sink, void *ctx);
 ssize_t mapping_stream_write(struct mapping *m, const void *buf, size_t n, struct msg *msg);
-int mapping_readline(struct mapping *m, size_t max, byte_sink sink, void *ctx);
+int mapping_readline(struct mapping *m, size_t max, mapping_sink sink, void *ctx);
 
 /* Optional arguments are passed as pointers; NULL means "not given". */
 int mapping_flush(struct mapping *m, const int64_t *offset, const int64_t *size,

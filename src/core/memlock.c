@@ -16,15 +16,15 @@ int memlock_permit(const struct memlock_rights *r, uint64_t held, uint64_t want,
 		   struct msg *msg)
 {
 	if (!r || !r->known)
-		return fail(msg, EPERM, "cannot lock memory: the calling process's limits "
+		return msg_fail(msg, EPERM, "cannot lock memory: the calling process's limits "
 			    "cannot be read (is it in another pid namespace, or gone?)");
 	if (r->unlimited)
 		return 0;
 	if (r->limit == 0)
-		return fail(msg, EPERM, "cannot lock memory: RLIMIT_MEMLOCK is 0 "
+		return msg_fail(msg, EPERM, "cannot lock memory: RLIMIT_MEMLOCK is 0 "
 			    "(ulimit -l) and CAP_IPC_LOCK is not held");
 	if (want > r->limit || held > r->limit - want)
-		return fail(msg, ENOMEM, "cannot lock %llu bytes: RLIMIT_MEMLOCK (ulimit -l) is "
+		return msg_fail(msg, ENOMEM, "cannot lock %llu bytes: RLIMIT_MEMLOCK (ulimit -l) is "
 			    "%llu bytes and %llu are locked already", (unsigned long long)want,
 			    (unsigned long long)r->limit, (unsigned long long)held);
 	return 0;

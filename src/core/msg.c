@@ -25,7 +25,7 @@ static void set_text(struct msg *m, const char *s)
 	m->text[n] = '\0';
 }
 
-int fail(struct msg *m, int errnum, const char *fmt, ...)
+int msg_fail(struct msg *m, int errnum, const char *fmt, ...)
 {
 	if (m) {
 		char raw[sizeof m->text];
@@ -38,7 +38,7 @@ int fail(struct msg *m, int errnum, const char *fmt, ...)
 	return -errnum;
 }
 
-int fail_errno(struct msg *m, int errnum)
+int msg_fail_errno(struct msg *m, int errnum)
 {
 	if (m) {
 		char buf[128];

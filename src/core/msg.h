@@ -11,10 +11,10 @@ struct msg {
 };
 
 /* Record a formatted message and return -errnum. A NULL msg only returns. */
-int fail(struct msg *m, int errnum, const char *fmt, ...)
+int msg_fail(struct msg *m, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Record strerror(errnum) and return -errnum. */
-int fail_errno(struct msg *m, int errnum);
+int msg_fail_errno(struct msg *m, int errnum);
 
 #endif

@@ -19,7 +19,7 @@ struct name_value {
 
 static const char *const access_names[] = { "default", "read", "write", "copy" };
 
-const char *access_name(enum access_mode a)
+const char *names_access_name(enum access_mode a)
 {
 	return access_names[a];
 }
@@ -29,7 +29,7 @@ static bool word_is(const char *w, size_t len, const char *name)
 	return strlen(name) == len && memcmp(w, name, len) == 0;
 }
 
-int access_parse(const char *word, size_t len, enum access_mode *out, struct msg *m)
+int names_access_parse(const char *word, size_t len, enum access_mode *out, struct msg *m)
 {
 	for (int i = 0; i < 4; i++) {
 		if (word_is(word, len, access_names[i])) {
@@ -37,7 +37,7 @@ int access_parse(const char *word, size_t len, enum access_mode *out, struct msg
 			return 0;
 		}
 	}
-	return fail(m, EINVAL, "mmap invalid access parameter.");
+	return msg_fail(m, EINVAL, "mmap invalid access parameter.");
 }
 
 /* The extra MAP_ flags a mapping may carry. MAP_FIXED and its kin are left
@@ -100,13 +100,13 @@ static int add_flag(const char *w, size_t n, int *acc, struct msg *m)
 	if (!nv)
 		nv = lookup(extra_flags, w, n);
 	if (!nv)
-		return fail(m, EINVAL, "unknown flag '%.*s' (known: shared, private, populate, "
+		return msg_fail(m, EINVAL, "unknown flag '%.*s' (known: shared, private, populate, "
 			    "noreserve, stack, locked, nonblock, hugetlb, ...)", (int)n, w);
 	*acc |= nv->value;
 	return 0;
 }
 
-int flags_parse(const char *list, size_t len, int *out, struct msg *m)
+int names_flags_parse(const char *list, size_t len, int *out, struct msg *m)
 {
 	*out = 0;
 	return each_item(list, len, add_flag, out, m);
@@ -118,7 +118,7 @@ static void append(char *buf, size_t cap, const char *word)
 	snprintf(buf + used, cap - used, "%s%s", used ? "," : "", word);
 }
 
-void flags_format(int flags, char *buf, size_t cap)
+void names_flags_format(int flags, char *buf, size_t cap)
 {
 	buf[0] = '\0';
 	int type = flags & MAP_TYPE;
@@ -141,13 +141,13 @@ static int add_prot(const char *w, size_t n, int *acc, struct msg *m)
 {
 	const struct name_value *nv = lookup(prot_bits, w, n);
 	if (!nv)
-		return fail(m, EINVAL, "unknown prot '%.*s' (known: read, write, exec, none)",
+		return msg_fail(m, EINVAL, "unknown prot '%.*s' (known: read, write, exec, none)",
 			    (int)n, w);
 	*acc |= nv->value;
 	return 0;
 }
 
-int prot_parse(const char *list, size_t len, int *out, struct msg *m)
+int names_prot_parse(const char *list, size_t len, int *out, struct msg *m)
 {
 	*out = 0;
 	if (word_is(list, len, "none"))
@@ -155,7 +155,7 @@ int prot_parse(const char *list, size_t len, int *out, struct msg *m)
 	return each_item(list, len, add_prot, out, m);
 }
 
-void prot_format(int prot, char *buf, size_t cap)
+void names_prot_format(int prot, char *buf, size_t cap)
 {
 	buf[0] = '\0';
 	for (const struct name_value *t = prot_bits; t->name; t++)
@@ -180,12 +180,12 @@ static const struct name_value advice_names[] = {
 	{ NULL, 0 },
 };
 
-bool advice_is_hardware(int advice)
+bool names_advice_is_hardware(int advice)
 {
 	return advice == 100 || advice == 101;
 }
 
-int advice_parse(const char *word, size_t len, int *out, struct msg *m)
+int names_advice_parse(const char *word, size_t len, int *out, struct msg *m)
 {
 	const char *w = word;
 	size_t n = len;
@@ -200,11 +200,11 @@ int advice_parse(const char *word, size_t len, int *out, struct msg *m)
 		}
 	}
 	/* A number passes straight to madvise(2), as mmap.madvise(int) does. */
-	struct token t = { (char *)word, len };
+	struct parse_token t = { (char *)word, len };
 	int64_t v;
 	if (parse_number(&t, &v, NULL) == 0 && v >= INT32_MIN && v <= INT32_MAX) {
 		*out = (int)v;
 		return 0;
 	}
-	return fail(m, EINVAL, "unknown madvise advice '%.*s'", (int)len, word);
+	return msg_fail(m, EINVAL, "unknown madvise advice '%.*s'", (int)len, word);
 }

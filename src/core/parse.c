@@ -25,7 +25,7 @@ static int hex_digit(char c)
 int parse_escape(const char *s, size_t len, size_t *i, char *out, struct msg *m)
 {
 	if (*i + 1 >= len)
-		return fail(m, EINVAL, "unterminated quote");
+		return msg_fail(m, EINVAL, "unterminated quote");
 	char c = s[*i + 1];
 	*i += 2;
 	switch (c) {
@@ -40,17 +40,17 @@ int parse_escape(const char *s, size_t len, size_t *i, char *out, struct msg *m)
 		int hi = *i < len ? hex_digit(s[*i]) : -1;
 		int lo = *i + 1 < len ? hex_digit(s[*i + 1]) : -1;
 		if (hi < 0 || lo < 0)
-			return fail(m, EINVAL, "\\x must be followed by two hex digits");
+			return msg_fail(m, EINVAL, "\\x must be followed by two hex digits");
 		*out = (char)(hi << 4 | lo);
 		*i += 2;
 		return 0;
 	}
 	default:
-		return fail(m, EINVAL, "unknown escape '\\%c' in a quoted token", c);
+		return msg_fail(m, EINVAL, "unknown escape '\\%c' in a quoted token", c);
 	}
 }
 
-int tokenize(const char *line, size_t len, struct tokens *out, struct msg *m)
+int parse_tokenize(const char *line, size_t len, struct parse_tokens *out, struct msg *m)
 {
 	/* No token is longer than the line, and there are at most len/2+1. */
 	size_t cap = len / 2 + 1;
@@ -58,8 +58,8 @@ int tokenize(const char *line, size_t len, struct tokens *out, struct msg *m)
 	out->storage = malloc(len + cap + 1);
 	out->n = 0;
 	if (!out->v || !out->storage) {
-		tokens_free(out);
-		return fail_errno(m, ENOMEM);
+		parse_tokens_free(out);
+		return msg_fail_errno(m, ENOMEM);
 	}
 	char *w = out->storage;
 	size_t i = 0;
@@ -69,14 +69,14 @@ int tokenize(const char *line, size_t len, struct tokens *out, struct msg *m)
 			i++;
 		if (i == len)
 			break;
-		struct token *t = &out->v[out->n++];
+		struct parse_token *t = &out->v[out->n++];
 		t->text = w;
 		while (rc == 0 && i < len && !is_blank(line[i])) {
 			char c = line[i];
 			if (c == '\'') {
 				const char *end = memchr(line + i + 1, '\'', len - i - 1);
 				if (!end) {
-					rc = fail(m, EINVAL, "unterminated quote");
+					rc = msg_fail(m, EINVAL, "unterminated quote");
 					break;
 				}
 				size_t n = (size_t)(end - (line + i + 1));
@@ -92,7 +92,7 @@ int tokenize(const char *line, size_t len, struct tokens *out, struct msg *m)
 						*w++ = line[i++];
 				}
 				if (rc == 0 && i >= len)
-					rc = fail(m, EINVAL, "unterminated quote");
+					rc = msg_fail(m, EINVAL, "unterminated quote");
 				i++;
 			} else {
 				*w++ = c;
@@ -103,11 +103,11 @@ int tokenize(const char *line, size_t len, struct tokens *out, struct msg *m)
 		*w++ = '\0';
 	}
 	if (rc < 0)
-		tokens_free(out);
+		parse_tokens_free(out);
 	return rc;
 }
 
-void tokens_free(struct tokens *t)
+void parse_tokens_free(struct parse_tokens *t)
 {
 	free(t->v);
 	free(t->storage);
@@ -116,7 +116,7 @@ void tokens_free(struct tokens *t)
 	t->n = 0;
 }
 
-bool token_has_nul(const struct token *t)
+bool parse_token_has_nul(const struct parse_token *t)
 {
 	return memchr(t->text, '\0', t->len) != NULL;
 }
@@ -132,7 +132,7 @@ static int suffix_shift(char c)
 	}
 }
 
-int parse_number(const struct token *t, int64_t *out, struct msg *m)
+int parse_number(const struct parse_token *t, int64_t *out, struct msg *m)
 {
 	const char *s = t->text;
 	size_t len = t->len, i = 0;
@@ -158,23 +158,23 @@ int parse_number(const struct token *t, int64_t *out, struct msg *m)
 		v = v * base + (unsigned)d;
 	}
 	if (i == digits_start)
-		return fail(m, EINVAL, "invalid number: '%.64s'", s);
+		return msg_fail(m, EINVAL, "invalid number: '%.64s'", s);
 	if (i < len) {
 		int shift = suffix_shift(s[i]);
 		if (shift < 0 || i + 1 != len)
-			return fail(m, EINVAL, "invalid number: '%.64s'", s);
+			return msg_fail(m, EINVAL, "invalid number: '%.64s'", s);
 		if (v > (UINT64_MAX >> shift))
 			overflow = true;
 		v <<= shift;
 	}
 	/* As CPython's ssize_t conversion: [-2**63, 2**63 - 1]. */
 	if (overflow || v > (uint64_t)INT64_MAX + neg)
-		return fail(m, EINVAL, "Python int too large to convert to C ssize_t");
+		return msg_fail(m, EINVAL, "Python int too large to convert to C ssize_t");
 	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
 }
 
-bool split_option(const struct token *t, struct token *key, struct token *value)
+bool parse_split_option(const struct parse_token *t, struct parse_token *key, struct parse_token *value)
 {
 	char *eq = memchr(t->text, '=', t->len);
 	if (!eq)
@@ -186,7 +186,7 @@ bool split_option(const struct token *t, struct token *key, struct token *value)
 	return true;
 }
 
-size_t next_line(const char *buf, size_t len, size_t *next)
+size_t parse_next_line(const char *buf, size_t len, size_t *next)
 {
 	const char *nl = memchr(buf, '\n', len);
 	if (!nl) {
@@ -197,7 +197,7 @@ size_t next_line(const char *buf, size_t len, size_t *next)
 	return (size_t)(nl - buf);
 }
 
-bool token_is(const struct token *t, const char *word)
+bool parse_token_is(const struct parse_token *t, const char *word)
 {
 	size_t n = strlen(word);
 	return t->len == n && memcmp(t->text, word, n) == 0;

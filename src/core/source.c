@@ -41,6 +41,6 @@ int open_plan_run(const struct open_plan *p)
 int open_plan_fail(struct msg *msg, int err)
 {
 	if (err == ENODEV)
-		return fail(msg, ENODEV, "source is not a regular file");
-	return fail_errno(msg, err);
+		return msg_fail(msg, ENODEV, "source is not a regular file");
+	return msg_fail_errno(msg, err);
 }

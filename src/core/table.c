@@ -214,9 +214,9 @@ static int take_user_map(struct table *t, uid_t uid, struct msg *msg)
 		return 0;
 	struct user_account *a = find_account(t, uid, true);
 	if (!a)
-		return fail_errno(msg, ENOMEM);
+		return msg_fail_errno(msg, ENOMEM);
 	if (a->maps >= t->user_max_maps)
-		return fail(msg, ENOSPC, "user_max_maps reached: uid %u holds %zu mappings",
+		return msg_fail(msg, ENOSPC, "user_max_maps reached: uid %u holds %zu mappings",
 			    (unsigned)uid, a->maps);
 	a->maps++;
 	return 0;
@@ -247,18 +247,18 @@ static int choose_name(struct table *t, struct mapping *m, const char *name, siz
 {
 	if (name) {
 		if (!mapname_valid(name, len))
-			return fail(msg, EINVAL, "invalid mapping name '%.*s' (1-%d of A-Z a-z 0-9 "
+			return msg_fail(msg, EINVAL, "invalid mapping name '%.*s' (1-%d of A-Z a-z 0-9 "
 				    ". _ -, not starting with '.')", (int)(len > 80 ? 80 : len), name,
-				    MAPPING_NAME_MAX);
+				    MAPNAME_MAX);
 		if (*name_slot(t, name, len))
-			return fail(msg, EEXIST, "a mapping named '%.*s' exists already", (int)len, name);
+			return msg_fail(msg, EEXIST, "a mapping named '%.*s' exists already", (int)len, name);
 		memcpy(m->name, name, len);
 		m->name[len] = '\0';
 		return 0;
 	}
 	size_t k;
 	if (smallest_free(t, &k) < 0)
-		return fail_errno(msg, ENOMEM);
+		return msg_fail_errno(msg, ENOMEM);
 	snprintf(m->name, sizeof m->name, "%zu", k);
 	return 0;
 }
@@ -269,14 +269,14 @@ int table_reserve(struct table *t, struct mapping *m, const char *name, size_t l
 	pthread_rwlock_wrlock(&t->lock);
 	int rc = 0;
 	if (t->count >= t->max_maps)
-		rc = fail(msg, ENOSPC, "max_maps reached: %zu mappings", t->max_maps);
+		rc = msg_fail(msg, ENOSPC, "max_maps reached: %zu mappings", t->max_maps);
 	if (rc == 0)
 		rc = choose_name(t, m, name, len, msg);
 	size_t k;
 	if (rc == 0 && numbered(t, m->name, &k) && bitmap_reserve(t, k) < 0)
-		rc = fail_errno(msg, ENOMEM);
+		rc = msg_fail_errno(msg, ENOMEM);
 	if (rc == 0 && t->count >= t->buckets && grow_buckets(t) < 0)
-		rc = fail_errno(msg, ENOMEM);
+		rc = msg_fail_errno(msg, ENOMEM);
 	if (rc == 0)
 		rc = take_user_map(t, m->uid, msg);
 	if (rc == 0) {
@@ -347,10 +347,10 @@ int table_lookup(struct table *t, const char *name, size_t len, struct mapping *
 		 struct msg *msg)
 {
 	if (!mapname_valid(name, len))
-		return fail(msg, EINVAL, "invalid mapping name '%.*s'", (int)(len > 80 ? 80 : len),
+		return msg_fail(msg, EINVAL, "invalid mapping name '%.*s'", (int)(len > 80 ? 80 : len),
 			    name);
 	*out = table_find(t, name, len);
-	return *out ? 0 : fail(msg, ENOENT, "no mapping named '%.*s'", (int)len, name);
+	return *out ? 0 : msg_fail(msg, ENOENT, "no mapping named '%.*s'", (int)len, name);
 }
 
 void table_stats(struct table *t, struct table_stats *out)

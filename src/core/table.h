@@ -28,7 +28,7 @@
 struct user_account {
 	uid_t uid;			/* fixed */
 	size_t maps;			/* the table's lock: reserved or published */
-	struct budget bytes;		/* atomic; its parent is the table's budget */
+	struct mapping_budget bytes;		/* atomic; its parent is the table's budget */
 	_Atomic uint64_t locked;	/* atomic: bytes of flags=locked mappings */
 	struct user_account *next;	/* the table's lock */
 };
@@ -46,7 +46,7 @@ struct table {
 	uint64_t *numbered;	/* lock; bit k: the name "k" is taken */
 	size_t numbered_words;	/* lock */
 	size_t free_hint;	/* lock; no number below this is free */
-	struct budget budget;	/* its own atomic; not under lock */
+	struct mapping_budget budget;	/* its own atomic; not under lock */
 	/* Per-user limits, set before use; the exempt uid (the server's own)
 	 * has no account and is bounded by the totals only. */
 	size_t user_max_maps;		/* fixed by table_set_user_limits */
@@ -64,7 +64,7 @@ struct table_stats {
 /* One entry of a directory listing snapshot. */
 struct table_entry {
 	uint64_t id;
-	char name[MAPPING_NAME_MAX + 1];
+	char name[MAPNAME_MAX + 1];
 };
 
 int table_init(struct table *t, size_t max_maps, uint64_t max_bytes);
@@ -73,10 +73,6 @@ int table_init(struct table *t, size_t max_maps, uint64_t max_bytes);
 void table_set_user_limits(struct table *t, size_t maps, uint64_t bytes, uid_t exempt_uid);
 /* Flush and unmap every mapping, then free the table. */
 void table_destroy(struct table *t);
-
-/* The name this module used to give mapname_valid; renames.sed makes the
- * callers use mapname_valid, then this line goes. */
-#define name_is_valid mapname_valid
 
 int table_reserve(struct table *t, struct mapping *m, const char *name, size_t len,
 		  struct msg *msg);

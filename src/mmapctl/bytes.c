@@ -22,7 +22,7 @@
  * negative ones are refused. Returns 0 or EXIT_USAGE. */
 static int byte_count(const char *text, const char *what, uint64_t *out)
 {
-	struct token t = { (char *)text, strlen(text) };
+	struct parse_token t = { (char *)text, strlen(text) };
 	struct msg m;
 	int64_t v;
 	if (parse_number(&t, &v, &m) < 0)
@@ -57,7 +57,7 @@ static int bytes_failed(const struct invocation *inv, const char *verb, int err)
 /* Open NAME's data file; the fd, or -1 after saying why. */
 static int open_data(const struct invocation *inv, const char *verb, int flags)
 {
-	if (check_mapping(inv->mount, inv->argv[0]) < 0)
+	if (mount_check_mapping(inv->mount, inv->argv[0]) < 0)
 		return -1;
 	char *path = mount_path(inv->mount, "maps/%s/data", inv->argv[0]);
 	int fd = open(path, flags | O_CLOEXEC);
@@ -281,9 +281,9 @@ int cmd_dump(const struct invocation *inv)
 int cmd_tell(const struct invocation *inv)
 {
 	char *pos = NULL;
-	if (check_mapping(inv->mount, inv->argv[0]) < 0)
+	if (mount_check_mapping(inv->mount, inv->argv[0]) < 0)
 		return EXIT_FAIL;
-	int rc = read_attr(inv->mount, inv->argv[0], "pos", &pos);
+	int rc = mount_read_attr(inv->mount, inv->argv[0], "pos", &pos);
 	if (rc < 0)
 		return bytes_failed(inv, "tell", -rc);
 	printf("%s\n", pos);

@@ -33,7 +33,7 @@ static int on_mapping(const struct invocation *inv, const char *verb, bool print
 	for (int i = 1; i < inv->argc && n < MAX_WORDS; i++)
 		words[n++] = inv->argv[i];
 	char *result = NULL;
-	int rc = run_ctl(inv->mount, inv->argv[0], words, NULL, n, &result);
+	int rc = mount_run_ctl(inv->mount, inv->argv[0], words, NULL, n, &result);
 	return finish(inv, verb, rc, result, print);
 }
 
@@ -63,7 +63,7 @@ int cmd_map(const struct invocation *inv)
 	for (int i = 1; i < inv->argc && n < MAX_WORDS; i++)
 		words[n++] = inv->argv[i];
 	char *name = NULL;
-	int rc = run_ctl(inv->mount, NULL, words, NULL, n, &name);
+	int rc = mount_run_ctl(inv->mount, NULL, words, NULL, n, &name);
 	free(source);
 	return finish(inv, "map", rc, name, true);
 }
@@ -71,7 +71,7 @@ int cmd_map(const struct invocation *inv)
 int cmd_close(const struct invocation *inv)
 {
 	const char *words[] = { "close", inv->argv[0] };
-	return finish(inv, "close", run_ctl(inv->mount, NULL, words, NULL, 2, NULL), NULL, false);
+	return finish(inv, "close", mount_run_ctl(inv->mount, NULL, words, NULL, 2, NULL), NULL, false);
 }
 
 /* find/rfind NAME NEEDLE [START [END]]: the needle may carry C escapes (-e). */
@@ -84,7 +84,7 @@ static int search(const struct invocation *inv, const char *verb)
 	const char *bad = NULL;
 	if (!needle)
 		return complain("out of memory");
-	if (inv->escapes && decode_escapes(needle, &needle_len, &bad) < 0) {
+	if (inv->escapes && proto_decode_escapes(needle, &needle_len, &bad) < 0) {
 		int rc = usage_error("bad escape in the needle at '%.4s'", bad);
 		free(needle);
 		return rc;
@@ -97,7 +97,7 @@ static int search(const struct invocation *inv, const char *verb)
 		lens[n] = strlen(inv->argv[i]);
 	}
 	char *result = NULL;
-	int rc = run_ctl(inv->mount, inv->argv[0], words, lens, n, &result);
+	int rc = mount_run_ctl(inv->mount, inv->argv[0], words, lens, n, &result);
 	free(needle);
 	return finish(inv, verb, rc, result, true);
 }

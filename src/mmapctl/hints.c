@@ -30,7 +30,7 @@ static void hint(const char *fmt, ...)
 /* text as the server reads a number; 0, or -EINVAL with the message in m. */
 static int number(const char *text, int64_t *v, struct msg *m)
 {
-	struct token t = { (char *)text, strlen(text) };
+	struct parse_token t = { (char *)text, strlen(text) };
 	return parse_number(&t, v, m);
 }
 
@@ -57,7 +57,7 @@ static int64_t map_number(const struct invocation *inv, const char *key)
 /* An attribute of the mapping named by the first argument. */
 static bool attr_of(const struct invocation *inv, const char *attr, char **value)
 {
-	return read_attr(inv->mount, inv->argv[0], attr, value) == 0;
+	return mount_read_attr(inv->mount, inv->argv[0], attr, value) == 0;
 }
 
 static bool size_of_mapping(const struct invocation *inv, uint64_t *size)

@@ -81,7 +81,7 @@ static int load_pages(struct row *r)
 	if (!r->pages_read) {
 		char *text = NULL;
 		r->pages_read = true;
-		r->pages_rc = read_attr(r->mount, r->name, "pages", &text);
+		r->pages_rc = mount_read_attr(r->mount, r->name, "pages", &text);
 		if (r->pages_rc == 0)
 			count_resident(text, r);
 		free(text);
@@ -109,7 +109,7 @@ static void share_text(uint64_t part, uint64_t total, char *buf, size_t cap)
 static int address_range(struct row *r, char *buf, size_t cap)
 {
 	char *text = NULL;
-	int rc = read_attr(r->mount, r->name, "smaps", &text);
+	int rc = mount_read_attr(r->mount, r->name, "smaps", &text);
 	if (rc < 0)
 		return rc;
 	unsigned long long lo = 0, hi = 0, s, e;
@@ -147,7 +147,7 @@ static int attr_cell(const struct invocation *inv, struct row *r, struct libscol
 		     size_t i, int col)
 {
 	char *value = NULL;
-	int rc = read_attr(r->mount, r->name, column_attr[col], &value);
+	int rc = mount_read_attr(r->mount, r->name, column_attr[col], &value);
 	uint64_t n;
 	if (rc == 0 && columns[col].kind == CK_SIZE && number_of(value, &n) == 0)
 		rc = cell_size(inv, ln, i, n);
@@ -260,7 +260,7 @@ int cmd_ls(const struct invocation *inv)
 		return EXIT_USAGE;
 	char **names;
 	size_t n;
-	if (list_names(inv->mount, &names, &n) < 0)
+	if (mount_list_names(inv->mount, &names, &n) < 0)
 		return EXIT_FAIL;
 	struct libscols_table *tb = listing_new(inv, "mappings", columns, &pick);
 	int status = tb ? EXIT_OK : complain("out of memory");
@@ -271,7 +271,7 @@ int cmd_ls(const struct invocation *inv)
 		if (rc < 0 && rc != -ENOENT && rc != -ENXIO && rc != -EACCES && rc != -EPERM)
 			status = complain("ls: maps/%s: %s", names[i], strerror(-rc));
 	}
-	free_names(names, n);
+	mount_free_names(names, n);
 	if (tb) {
 		int printed = listing_print(tb);
 		status = status ? status : printed;
@@ -325,7 +325,7 @@ int cmd_info(const struct invocation *inv)
 	struct column_pick pick;
 	if (parse_pick(inv, INFO_DEFAULT, &pick))
 		return EXIT_USAGE;
-	if (check_mapping(inv->mount, name) < 0)
+	if (mount_check_mapping(inv->mount, name) < 0)
 		return EXIT_FAIL;
 	struct libscols_table *tb = listing_new(inv, "mappings", columns, &pick);
 	if (!tb)

@@ -65,44 +65,44 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Join words into one command line (no newline), each quoted so that the
  * server's tokenizer gives back exactly these bytes (lens NULL: strlen).
  * Returns a malloc'd string, or NULL when out of memory. */
-char *command_line(const char *const *words, const size_t *lens, size_t n);
+char *proto_command_line(const char *const *words, const size_t *lens, size_t n);
 /* Decode the C escapes of -e (\n \t \r \0 \\ \" \' \xHH) in place; sets
  * *len. Returns 0 or -EINVAL with *bad pointing at the faulty escape. */
-int decode_escapes(char *text, size_t *len, const char **bad);
+int proto_decode_escapes(char *text, size_t *len, const char **bad);
 /* Write line to an open control file and read its result line back on the
  * same fd. 0: *result is the result line. -errno: *result is the server's
  * message (without "error: "), or strerror when it gave none. *result is
  * malloc'd in both cases (NULL only when out of memory). */
-int ctl_exchange(int fd, const char *line, char **result);
+int proto_exchange(int fd, const char *line, char **result);
 
 /* ---- mmapctl_mount.c: files of a mount ------------------------------------- */
 /* Whether name is a valid mapping name: core/mapname.h's rule, the server's. */
-bool name_valid(const char *name);
+bool mount_name_valid(const char *name);
 /* MOUNT/rel as a malloc'd string (aborts when out of memory). */
 char *mount_path(const char *mount, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Open the root ctl (name NULL) or maps/NAME/ctl read-write. Returns the fd,
  * or -errno after printing why. */
-int open_ctl(const char *mount, const char *name);
+int mount_open_ctl(const char *mount, const char *name);
 /* Print why path (a file of the mount, or of mapping name) could not be
  * opened with errno err: not a mount, no such mapping, or strerror.
  * Returns -err. */
-int explain_missing(const char *mount, const char *name, const char *path, int err);
+int mount_explain_missing(const char *mount, const char *name, const char *path, int err);
 /* Whether maps/NAME exists: 0, or -errno after printing why not. */
-int check_mapping(const char *mount, const char *name);
-/* Run one command (words, lens as for command_line) on the root ctl (name
+int mount_check_mapping(const char *mount, const char *name);
+/* Run one command (words, lens as for proto_command_line) on the root ctl (name
  * NULL) or maps/NAME/ctl, and print its failure; 0 or -errno. On success
  * *result (if not NULL) gets the malloc'd result line. */
-int run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
+int mount_run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
 	    size_t n, char **result);
-/* The server's message of the last command run_ctl saw refused ("" if none). */
+/* The server's message of the last command mount_run_ctl saw refused ("" if none). */
 const char *server_message(void);
 /* Read a whole file: malloc'd, NUL-terminated text and its length. */
-int read_file_text(const char *path, char **text, size_t *len);
+int mount_read_file_text(const char *path, char **text, size_t *len);
 /* One attribute file of a mapping, without its newline (malloc'd). */
-int read_attr(const char *mount, const char *name, const char *attr, char **value);
+int mount_read_attr(const char *mount, const char *name, const char *attr, char **value);
 /* The mapping names under MOUNT/maps, sorted (numbers numerically). */
-int list_names(const char *mount, char ***names, size_t *n);
-void free_names(char **names, size_t n);
+int mount_list_names(const char *mount, char ***names, size_t *n);
+void mount_free_names(char **names, size_t n);
 
 /* ---- mmapctl_pages.c: the page map ------------------------------------------ */
 enum page_state { PS_MAPPED, PS_COPY, PS_RESIDENT, PS_SWAPPED, PS_ABSENT,
@@ -112,13 +112,13 @@ struct page_counts {
 	size_t total;
 };
 /* Count the states in the text of a pages file (its newline excluded). */
-void count_pages(const char *text, size_t len, struct page_counts *c);
+void pages_count(const char *text, size_t len, struct page_counts *c);
 /* Pages that hold memory: mapped here (shared, dirty or copies), or in
  * memory elsewhere; not the kernel's zero page, nor guard pages. */
 size_t pages_resident(const struct page_counts *c);
 /* part/total as a percentage for a table: "37%", never "0%" or "100%" when
  * it is not exactly that ("<1%", ">99%"). */
-void format_share(size_t part, size_t total, char *buf, size_t cap);
+void pages_format_share(size_t part, size_t total, char *buf, size_t cap);
 
 /* ---- commands (mmapctl_cmds.c, mmapctl_ls.c, mmapctl_pages.c) -------------- */
 int cmd_map(const struct invocation *inv);

@@ -17,7 +17,7 @@
 
 /* The server's own rule (core/mapname.c), so mmapctl refuses exactly the
  * names the server would. */
-bool name_valid(const char *name)
+bool mount_name_valid(const char *name)
 {
 	return mapname_valid(name, strlen(name));
 }
@@ -38,7 +38,7 @@ char *mount_path(const char *mount, const char *fmt, ...)
 }
 
 /* Why a file of the mount could not be opened, in the words of the server. */
-int explain_missing(const char *mount, const char *name, const char *path, int err)
+int mount_explain_missing(const char *mount, const char *name, const char *path, int err)
 {
 	if (err == ENOENT) {
 		char *root = mount_path(mount, "ctl");
@@ -56,27 +56,27 @@ int explain_missing(const char *mount, const char *name, const char *path, int e
 	return -err;
 }
 
-int open_ctl(const char *mount, const char *name)
+int mount_open_ctl(const char *mount, const char *name)
 {
-	if (name && !name_valid(name)) {
+	if (name && !mount_name_valid(name)) {
 		complain("invalid mapping name '%s'", name);
 		return -EINVAL;
 	}
 	char *path = name ? mount_path(mount, "maps/%s/ctl", name) : mount_path(mount, "ctl");
 	int fd = open(path, O_RDWR | O_CLOEXEC);
-	int rc = fd >= 0 ? fd : explain_missing(mount, name, path, errno);
+	int rc = fd >= 0 ? fd : mount_explain_missing(mount, name, path, errno);
 	free(path);
 	return rc;
 }
 
-int check_mapping(const char *mount, const char *name)
+int mount_check_mapping(const char *mount, const char *name)
 {
-	if (!name_valid(name)) {
+	if (!mount_name_valid(name)) {
 		complain("invalid mapping name '%s'", name);
 		return -EINVAL;
 	}
 	char *path = mount_path(mount, "maps/%s", name);
-	int rc = access(path, F_OK) == 0 ? 0 : explain_missing(mount, name, path, errno);
+	int rc = access(path, F_OK) == 0 ? 0 : mount_explain_missing(mount, name, path, errno);
 	free(path);
 	return rc;
 }
@@ -89,15 +89,15 @@ const char *server_message(void)
 	return last_message ? last_message : "";
 }
 
-int run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
+int mount_run_ctl(const char *mount, const char *name, const char *const *words, const size_t *lens,
 	    size_t n, char **result)
 {
-	int fd = open_ctl(mount, name);
+	int fd = mount_open_ctl(mount, name);
 	if (fd < 0)
 		return fd;
-	char *line = command_line(words, lens, n);
+	char *line = proto_command_line(words, lens, n);
 	char *reply = NULL;
-	int rc = line ? ctl_exchange(fd, line, &reply) : -ENOMEM;
+	int rc = line ? proto_exchange(fd, line, &reply) : -ENOMEM;
 	close(fd);
 	free(line);
 	if (rc < 0) {
@@ -119,7 +119,7 @@ int run_ctl(const char *mount, const char *name, const char *const *words, const
 	return rc;
 }
 
-int read_file_text(const char *path, char **text, size_t *len)
+int mount_read_file_text(const char *path, char **text, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -156,11 +156,11 @@ int read_file_text(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-int read_attr(const char *mount, const char *name, const char *attr, char **value)
+int mount_read_attr(const char *mount, const char *name, const char *attr, char **value)
 {
 	char *path = mount_path(mount, "maps/%s/%s", name, attr);
 	size_t len;
-	int rc = read_file_text(path, value, &len);
+	int rc = mount_read_file_text(path, value, &len);
 	free(path);
 	if (rc == 0 && len > 0 && (*value)[len - 1] == '\n')
 		(*value)[len - 1] = '\0';
@@ -184,18 +184,18 @@ static int name_order(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-void free_names(char **names, size_t n)
+void mount_free_names(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 }
 
-int list_names(const char *mount, char ***names, size_t *n)
+int mount_list_names(const char *mount, char ***names, size_t *n)
 {
 	char *path = mount_path(mount, "maps");
 	DIR *d = opendir(path);
-	int rc = d ? 0 : explain_missing(mount, NULL, path, errno);
+	int rc = d ? 0 : mount_explain_missing(mount, NULL, path, errno);
 	free(path);
 	char **v = NULL;
 	size_t count = 0, cap = 0;
@@ -218,7 +218,7 @@ int list_names(const char *mount, char ***names, size_t *n)
 	if (d)
 		closedir(d);
 	if (rc < 0) {
-		free_names(v, count);
+		mount_free_names(v, count);
 		return rc;
 	}
 	if (count > 1)

@@ -59,7 +59,7 @@ static enum page_state state_of(char ch)
 	return PS_OTHER;
 }
 
-void count_pages(const char *text, size_t len, struct page_counts *c)
+void pages_count(const char *text, size_t len, struct page_counts *c)
 {
 	memset(c, 0, sizeof *c);
 	if (len > 0 && text[len - 1] == '\n')
@@ -74,7 +74,7 @@ size_t pages_resident(const struct page_counts *c)
 	return c->n[PS_MAPPED] + c->n[PS_COPY] + c->n[PS_DIRTY] + c->n[PS_RESIDENT];
 }
 
-void format_share(size_t part, size_t total, char *buf, size_t cap)
+void pages_format_share(size_t part, size_t total, char *buf, size_t cap)
 {
 	double pct = total ? 100.0 * (double)part / (double)total : 0;
 	if (part > 0 && pct < 1)
@@ -224,7 +224,7 @@ static long mount_pagesize(const char *mount)
 	char *path = mount ? mount_path(mount, "pagesize") : NULL;
 	char *text = NULL;
 	long v = 0;
-	if (path && read_file_text(path, &text, NULL) == 0)
+	if (path && mount_read_file_text(path, &text, NULL) == 0)
 		v = strtol(text, NULL, 10);
 	free(text);
 	free(path);
@@ -238,9 +238,9 @@ static int read_map(const struct invocation *inv, char **map, bool quiet)
 	*map = NULL;
 	if (inv->file) {
 		const char *path = strcmp(inv->file, "-") == 0 ? "/dev/stdin" : inv->file;
-		if ((rc = read_file_text(path, map, NULL)) < 0 && !quiet)
+		if ((rc = mount_read_file_text(path, map, NULL)) < 0 && !quiet)
 			complain("%s: %s", inv->file, strerror(-rc));
-	} else if ((rc = read_attr(inv->mount, inv->argv[0], "pages", map)) < 0 && !quiet) {
+	} else if ((rc = mount_read_attr(inv->mount, inv->argv[0], "pages", map)) < 0 && !quiet) {
 		complain("maps/%s/pages: %s", inv->argv[0], strerror(-rc));
 	}
 	if (rc == 0) {
@@ -259,7 +259,7 @@ static void draw_frame(const struct invocation *inv, const char *what, const cha
 	struct page_counts c;
 	struct layout l;
 	size_t len = strlen(map);
-	count_pages(map, len, &c);
+	pages_count(map, len, &c);
 	plan(inv, len, &l);
 	enum page_state *cells = cell_states(map, &l);
 	if (!cells) {
@@ -325,9 +325,9 @@ static void json_runs(const char *pagemap)
 static int print_json(const struct invocation *inv, const char *map)
 {
 	struct page_counts c;
-	count_pages(map, strlen(map), &c);
+	pages_count(map, strlen(map), &c);
 	char *pagemap = NULL;
-	int rc = inv->file ? 0 : read_attr(inv->mount, inv->argv[0], "pagemap", &pagemap);
+	int rc = inv->file ? 0 : mount_read_attr(inv->mount, inv->argv[0], "pagemap", &pagemap);
 	if (rc < 0)
 		return complain("maps/%s/pagemap: %s", inv->argv[0], strerror(-rc));
 	printf("{\"%s\":", inv->file ? "file" : "name");
@@ -500,7 +500,7 @@ int cmd_pages(const struct invocation *inv)
 {
 	if (inv->file ? inv->argc != 0 : inv->argc != 1)
 		return usage_error(inv->file ? "-f takes the place of NAME" : "give one NAME");
-	if (!inv->file && check_mapping(inv->mount, inv->argv[0]) < 0)
+	if (!inv->file && mount_check_mapping(inv->mount, inv->argv[0]) < 0)
 		return EXIT_FAIL;
 	char *what = inv->file ? strdup(inv->file) : mount_path("maps", "%s", inv->argv[0]);
 	int rc;

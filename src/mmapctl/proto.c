@@ -56,7 +56,7 @@ static void quote_to(FILE *out, const char *word, size_t len)
 	fputc('"', out);
 }
 
-char *command_line(const char *const *words, const size_t *lens, size_t n)
+char *proto_command_line(const char *const *words, const size_t *lens, size_t n)
 {
 	char *line = NULL;
 	size_t len = 0;
@@ -77,7 +77,7 @@ char *command_line(const char *const *words, const size_t *lens, size_t n)
 
 /* The server's own escape language (parse.c), so a needle decodes here
  * exactly as it would inside "..." there. */
-int decode_escapes(char *text, size_t *len, const char **bad)
+int proto_decode_escapes(char *text, size_t *len, const char **bad)
 {
 	size_t n = strlen(text), r = 0;
 	char *w = text;
@@ -134,7 +134,7 @@ static int write_line(int fd, const char *line)
 	return (size_t)w == len ? 0 : -EIO; /* a control file takes a write whole */
 }
 
-int ctl_exchange(int fd, const char *line, char **result)
+int proto_exchange(int fd, const char *line, char **result)
 {
 	int rc = write_line(fd, line);
 	char *reply = NULL;

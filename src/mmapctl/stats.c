@@ -19,9 +19,9 @@
 static char *root_file(const struct invocation *inv, const char *file)
 {
 	char *path = mount_path(inv->mount, "%s", file), *text = NULL;
-	int rc = read_file_text(path, &text, NULL);
+	int rc = mount_read_file_text(path, &text, NULL);
 	if (rc < 0)
-		explain_missing(inv->mount, NULL, path, -rc);
+		mount_explain_missing(inv->mount, NULL, path, -rc);
 	free(path);
 	return rc < 0 ? NULL : text;
 }

@@ -106,7 +106,7 @@ int caller_learn_groups(fuse_req_t req, struct caller *c, struct msg *msg)
 		n = again > n ? -EAGAIN : again;	/* it grew meanwhile: refuse */
 	}
 	if (n < 0 || n > GROUPS_MAX)
-		return fail(msg, EPERM, "cannot learn the groups of the calling process "
+		return msg_fail(msg, EPERM, "cannot learn the groups of the calling process "
 			    "(pid %d): %s", (int)c->tid, strerror(n < 0 ? -n : E2BIG));
 	c->ngroups = n;
 	return 0;

@@ -176,7 +176,7 @@ static int root_attr(const struct server *s, fuse_ino_t ino, struct stat *st)
 static void mapping_attr(const struct server *s, struct mapping *m, enum kind k,
 			 struct stat *st)
 {
-	st->st_ino = mapping_ino(m->id, k);
+	st->st_ino = tree_ino(m->id, k);
 	st->st_mode = kind_mode(s, m, k);
 	st->st_nlink = k == KIND_DIR ? 2 : 1;
 	st->st_uid = m->uid;
@@ -197,10 +197,10 @@ static void mapping_attr(const struct server *s, struct mapping *m, enum kind k,
 static int inode_attr(struct server *s, fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
-	if (!ino_is_mapping(ino))
+	if (!tree_ino_is_mapping(ino))
 		return root_attr(s, ino, st);
-	enum kind k = ino_kind(ino);
-	struct mapping *m = k < KIND_COUNT ? table_find_id(&s->table, ino_mapping_id(ino)) : NULL;
+	enum kind k = tree_ino_kind(ino);
+	struct mapping *m = k < KIND_COUNT ? table_find_id(&s->table, tree_ino_mapping_id(ino)) : NULL;
 	if (!m)
 		return -ENOENT;
 	mapping_attr(s, m, k, st);
@@ -236,12 +236,12 @@ static struct mapping *mapping_of_open_files(struct server *s, uint64_t id)
 static int getattr_attr(struct server *s, fuse_ino_t ino, struct stat *st)
 {
 	int rc = inode_attr(s, ino, st);
-	if (rc != -ENOENT || !ino_is_mapping(ino) || ino_kind(ino) >= KIND_COUNT)
+	if (rc != -ENOENT || !tree_ino_is_mapping(ino) || tree_ino_kind(ino) >= KIND_COUNT)
 		return rc;
-	struct mapping *m = mapping_of_open_files(s, ino_mapping_id(ino));
+	struct mapping *m = mapping_of_open_files(s, tree_ino_mapping_id(ino));
 	if (!m)
 		return rc;
-	mapping_attr(s, m, ino_kind(ino), st);
+	mapping_attr(s, m, tree_ino_kind(ino), st);
 	if (mapping_is_closed(m))
 		st->st_nlink = 0;
 	mapping_unref(m);
@@ -277,7 +277,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = -ENOENT;
 	memset(&st, 0, sizeof st);
 	if (parent == NODE_ROOT) {
-		enum node n = root_file_lookup(name);
+		enum node n = tree_root_lookup(name);
 		if (n != NODE_NONE)
 			rc = root_attr(s, n, &st);
 		if (rc == 0)
@@ -290,10 +290,10 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			mapping_unref(m);
 			return reply_entry(req, &st, 0);
 		}
-	} else if (ino_is_mapping(parent) && ino_kind(parent) == KIND_DIR) {
-		enum kind k = kind_lookup(name);
+	} else if (tree_ino_is_mapping(parent) && tree_ino_kind(parent) == KIND_DIR) {
+		enum kind k = tree_kind_lookup(name);
 		if (k != KIND_DIR)
-			rc = inode_attr(s, mapping_ino(ino_mapping_id(parent), k), &st);
+			rc = inode_attr(s, tree_ino(tree_ino_mapping_id(parent), k), &st);
 		if (rc == 0)
 			return reply_entry(req, &st, FIXED_ENTRY_TIMEOUT);
 	}
@@ -323,20 +323,20 @@ static bool dir_entry_at(struct server *s, fuse_ino_t ino, const struct open_fil
 		enum node n = (enum node)(NODE_CTL + i);
 		if (n > NODE_ROOT_LAST)
 			return false;
-		e->name = root_file_name(n);
+		e->name = tree_root_name(n);
 		e->ino = n;
 		e->mode = root_file_mode(s, n);
 	} else if (ino == NODE_MAPS) {
 		if (i >= f->n_entries)
 			return false;
 		e->name = f->entries[i].name;
-		e->ino = mapping_ino(f->entries[i].id, KIND_DIR);
+		e->ino = tree_ino(f->entries[i].id, KIND_DIR);
 	} else {
 		enum kind k = (enum kind)(KIND_DATA + i);
 		if (k >= KIND_COUNT)
 			return false;
-		e->name = kind_name(k);
-		e->ino = mapping_ino(ino_mapping_id(ino), k);
+		e->name = tree_kind_name(k);
+		e->ino = tree_ino(tree_ino_mapping_id(ino), k);
 		e->mode = S_IFREG;
 	}
 	return true;
@@ -353,8 +353,8 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (rc == 0 && !f)
 		rc = -ENOMEM;
 	/* A mapping's directory holds it, so that fstat of it works after close. */
-	if (rc == 0 && ino_is_mapping(ino))
-		file_set_mapping(s, f, table_find_id(&s->table, ino_mapping_id(ino)));
+	if (rc == 0 && tree_ino_is_mapping(ino))
+		file_set_mapping(s, f, table_find_id(&s->table, tree_ino_mapping_id(ino)));
 	/* A snapshot, so that offsets stay meaningful while mappings come and go. */
 	if (rc == 0 && ino == NODE_MAPS)
 		rc = table_list(&s->table, &f->entries, &f->n_entries);
@@ -415,14 +415,14 @@ static struct command_env caller_env(struct server *s, fuse_req_t req)
 	return env;
 }
 
-/* Runs one command line (the queue's result buffer holds RESULT_MAX). */
+/* Runs one command line (the queue's result buffer holds COMMAND_RESULT_MAX). */
 static int run_command(void *p, const char *line, size_t len, char *result, size_t cap,
 		       struct msg *msg)
 {
 	struct runner_ctx *c = p;
 	int rc = c->m ? command_mapping(&c->env, c->m, line, len, result, msg)
 		      : command_root(&c->env, line, len, result, msg);
-	char file[MAPPING_NAME_MAX + 16];
+	char file[MAPNAME_MAX + 16];
 	snprintf(file, sizeof file, c->m ? "maps/%s/ctl" : "ctl", c->m ? c->m->name : "");
 	log_request(c->server, c->req, file, line, len, rc, result, msg);
 	return rc;
@@ -458,7 +458,7 @@ static int open_root_file(struct server *s, fuse_req_t req, enum node n,
 	f->node = n;
 	if (n == NODE_CTL) {
 		f->queue = malloc(sizeof *f->queue);
-		if (!f->queue || ctl_queue_init(f->queue, ROOT_USAGE) < 0)
+		if (!f->queue || ctl_queue_init(f->queue, COMMAND_ROOT_USAGE) < 0)
 			return -ENOMEM;
 		fi->nonseekable = 1;
 		return 0;
@@ -473,15 +473,15 @@ static int open_root_file(struct server *s, fuse_req_t req, enum node n,
 static int open_mapping_file(struct server *s, fuse_req_t req, fuse_ino_t ino,
 			     struct fuse_file_info *fi, struct open_file *f)
 {
-	f->kind = ino_kind(ino);
-	file_set_mapping(s, f, table_find_id(&s->table, ino_mapping_id(ino)));
+	f->kind = tree_ino_kind(ino);
+	file_set_mapping(s, f, table_find_id(&s->table, tree_ino_mapping_id(ino)));
 	if (!f->m)
 		return -ENOENT;
 	bool writing = opens_for_writing(fi);
 	switch (f->kind) {
 	case KIND_CTL:
 		f->queue = malloc(sizeof *f->queue);
-		if (!f->queue || ctl_queue_init(f->queue, MAPPING_USAGE) < 0)
+		if (!f->queue || ctl_queue_init(f->queue, COMMAND_MAPPING_USAGE) < 0)
 			return -ENOMEM;
 		fi->nonseekable = 1;
 		return 0;
@@ -505,7 +505,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct server *s = server_of(req);
 	struct open_file *f = new_file(s);
 	int rc = !f ? -ENOMEM
-		    : ino_is_mapping(ino) ? open_mapping_file(s, req, ino, fi, f)
+		    : tree_ino_is_mapping(ino) ? open_mapping_file(s, req, ino, fi, f)
 					  : open_root_file(s, req, (enum node)ino, fi, f);
 	if (rc < 0) {
 		free_file(s, f);
@@ -585,8 +585,8 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 	if (off == 0 && f->node != NODE_LOG) {
 		free(f->text);
 		f->text = NULL;
-		rc = f->m ? attr_render(f->m, f->kind, &f->text, &f->text_len, &msg)
-			  : root_render(&s->table, f->node, &f->text, &f->text_len);
+		rc = f->m ? attrs_render(f->m, f->kind, &f->text, &f->text_len, &msg)
+			  : attrs_root_render(&s->table, f->node, &f->text, &f->text_len);
 		if (rc == 0 && f->node == NODE_STATS)
 			rc = stats_passthrough(s, &f->text, &f->text_len);
 	}
@@ -694,13 +694,13 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static int truncate_inode(struct server *s, fuse_req_t req, fuse_ino_t ino, off_t size,
 			  struct mapping *through)
 {
-	if (!ino_is_mapping(ino))
+	if (!tree_ino_is_mapping(ino))
 		return ino == NODE_CTL ? 0 : -EACCES;
-	enum kind k = ino_kind(ino);
+	enum kind k = tree_ino_kind(ino);
 	if (k != KIND_DATA)
 		return (k == KIND_CTL || k == KIND_SIZE || k == KIND_POS) ? 0 : -EACCES;
 	/* ftruncate acts on the open file's mapping, closed or not (ENXIO). */
-	struct mapping *m = through ? through : table_find_id(&s->table, ino_mapping_id(ino));
+	struct mapping *m = through ? through : table_find_id(&s->table, tree_ino_mapping_id(ino));
 	if (!m)
 		return -ENOENT;
 	if (through)
@@ -798,9 +798,9 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	bool data = ino_is_mapping(ino) && ino_kind(ino) == KIND_DATA;
+	bool data = tree_ino_is_mapping(ino) && tree_ino_kind(ino) == KIND_DATA;
 	struct mapping *m = data && strcmp(name, PT_XATTR) == 0
-				    ? table_find_id(&s->table, ino_mapping_id(ino)) : NULL;
+				    ? table_find_id(&s->table, tree_ino_mapping_id(ino)) : NULL;
 	if (!m) {
 		fuse_reply_err(req, ENODATA);
 		return;
@@ -824,7 +824,7 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	bool data = ino_is_mapping(ino) && ino_kind(ino) == KIND_DATA;
+	bool data = tree_ino_is_mapping(ino) && tree_ino_kind(ino) == KIND_DATA;
 	size_t n = data ? sizeof PT_XATTR : 0; /* with its NUL */
 	if (size == 0)
 		fuse_reply_xattr(req, n);
@@ -847,7 +847,7 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_bfree = sv.f_bavail = sv.f_blocks - (fsblkcnt_t)(ts.bytes / (uint64_t)page);
 	sv.f_files = ts.max_maps;
 	sv.f_ffree = sv.f_favail = ts.max_maps - ts.maps;
-	sv.f_namemax = MAPPING_NAME_MAX;
+	sv.f_namemax = MAPNAME_MAX;
 	fuse_reply_statfs(req, &sv);
 }
 

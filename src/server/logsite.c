@@ -23,7 +23,7 @@ void log_request(struct server *s, fuse_req_t req, const char *file, const char 
 /* FILE of a log line for one of a mapping's files. */
 static void file_of_mapping(char *out, size_t cap, const struct mapping *m, enum kind k)
 {
-	snprintf(out, cap, "maps/%s/%s", m->name, kind_name(k));
+	snprintf(out, cap, "maps/%s/%s", m->name, tree_kind_name(k));
 }
 
 /* Log `VERB ARG` (ARG given as text of len bytes) through m's file k. */
@@ -31,7 +31,7 @@ static void log_change(struct server *s, fuse_req_t req, const struct mapping *m
 		       const char *verb, const char *arg, size_t len, int rc,
 		       const struct msg *msg)
 {
-	char file[MAPPING_NAME_MAX + 32];
+	char file[MAPNAME_MAX + 32];
 	file_of_mapping(file, sizeof file, m, k);
 	size_t vlen = strlen(verb);
 	char *cmd = malloc(vlen + 1 + len + 1);

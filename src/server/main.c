@@ -111,7 +111,7 @@ static void usage(const char *prog)
 
 static int parse_size(const char *option, const char *text, uint64_t *out)
 {
-	struct token t = { (char *)text, strlen(text) };
+	struct parse_token t = { (char *)text, strlen(text) };
 	int64_t v;
 	struct msg m;
 	if (parse_number(&t, &v, &m) < 0 || v <= 0) {

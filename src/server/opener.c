@@ -171,7 +171,7 @@ static int open_in_child(const struct caller *who, const struct open_plan *plan,
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return fail(msg, errno, "cannot open as uid %u: socketpair: %s",
+		return msg_fail(msg, errno, "cannot open as uid %u: socketpair: %s",
 			    (unsigned)who->uid, strerror(errno));
 	struct child_job job = {
 		.who = who, .plan = plan, .sock = sv[1],
@@ -196,10 +196,10 @@ static int open_in_child(const struct caller *who, const struct open_plan *plan,
 	}
 	close(sv[0]);
 	if (pid < 0)
-		return fail(msg, clone_err, "cannot open as uid %u: cannot start a process "
+		return msg_fail(msg, clone_err, "cannot open as uid %u: cannot start a process "
 			    "(clone): %s", (unsigned)who->uid, strerror(clone_err));
 	if (job.err && job.step)
-		return fail(msg, job.err, "the server cannot act as uid "
+		return msg_fail(msg, job.err, "the server cannot act as uid "
 			    "%u to open the source (%s: %s; is it running as root?)",
 			    (unsigned)who->uid, job.step, strerror(job.err));
 	if (fd < 0)
@@ -213,7 +213,7 @@ static int caller_open(void *ctx, const struct open_plan *plan, struct msg *msg)
 	caller_ensure(o->who);
 	char path[PATH_MAX + 64];
 	if (!opener_caller_path(plan->path, o->who->tgid, o->who->tid, path, sizeof path))
-		return fail_errno(msg, ENAMETOOLONG);
+		return msg_fail_errno(msg, ENAMETOOLONG);
 	/* The deadlock rule on the path that is opened: /proc/self is the
 	 * caller's here, not the server's. */
 	int rc = deadlock_check_path(path, plan->own_dev, msg);

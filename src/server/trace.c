@@ -46,16 +46,16 @@ static void note(const char *fmt, ...)
  * gone (or not yet there) is shown by inode number. */
 static void note_node(struct server *s, fuse_ino_t ino)
 {
-	if (!ino_is_mapping(ino)) {
-		const char *name = ino == NODE_ROOT ? "/" : root_file_name((enum node)ino);
+	if (!tree_ino_is_mapping(ino)) {
+		const char *name = ino == NODE_ROOT ? "/" : tree_root_name((enum node)ino);
 		if (name)
 			note("%s", name);
 		else
 			note("ino %llu", (unsigned long long)ino);
 		return;
 	}
-	enum kind k = ino_kind(ino);
-	struct mapping *m = k < KIND_COUNT ? table_find_id(&s->table, ino_mapping_id(ino)) : NULL;
+	enum kind k = tree_ino_kind(ino);
+	struct mapping *m = k < KIND_COUNT ? table_find_id(&s->table, tree_ino_mapping_id(ino)) : NULL;
 	if (!m) {
 		note("ino %llu", (unsigned long long)ino);
 		return;
@@ -64,7 +64,7 @@ static void note_node(struct server *s, fuse_ino_t ino)
 	if (k == KIND_DIR)
 		note("maps/%s", m->name);
 	else
-		note("maps/%s/%s", m->name, kind_name(k));
+		note("maps/%s/%s", m->name, tree_kind_name(k));
 	mapping_unref(m);
 }
 
@@ -119,9 +119,9 @@ static void finish(const char *fmt, ...)
 
 static bool takes_commands(fuse_ino_t ino)
 {
-	if (!ino_is_mapping(ino))
+	if (!tree_ino_is_mapping(ino))
 		return ino == NODE_CTL;
-	enum kind k = ino_kind(ino);
+	enum kind k = tree_ino_kind(ino);
 	return k == KIND_CTL || k == KIND_SIZE || k == KIND_POS;
 }
 

@@ -37,12 +37,12 @@ static int source_text(struct mapping *m, char **text, size_t *len, struct msg *
 	return rc;
 }
 
-int attr_render(struct mapping *m, enum kind k, char **text, size_t *len, struct msg *msg)
+int attrs_render(struct mapping *m, enum kind k, char **text, size_t *len, struct msg *msg)
 {
 	struct mapping_info i;
 	mapping_info(m, &i);
 	if (i.closed)
-		return fail(msg, ENXIO, "mmap closed or invalid");
+		return msg_fail(msg, ENXIO, "mmap closed or invalid");
 	char words[128];
 	int64_t filesize;
 	int rc;
@@ -52,32 +52,32 @@ int attr_render(struct mapping *m, enum kind k, char **text, size_t *len, struct
 	case KIND_POS:
 		return text_of(text, len, "%zu\n", i.pos);
 	case KIND_ACCESS:
-		return text_of(text, len, "%s\n", access_name(i.access));
+		return text_of(text, len, "%s\n", names_access_name(i.access));
 	case KIND_OFFSET:
 		return text_of(text, len, "%lld\n", (long long)i.offset);
 	case KIND_FLAGS:
-		flags_format(i.flags, words, sizeof words);
+		names_flags_format(i.flags, words, sizeof words);
 		return text_of(text, len, "%s\n", words);
 	case KIND_PROT:
-		prot_format(i.prot, words, sizeof words);
+		names_prot_format(i.prot, words, sizeof words);
 		return text_of(text, len, "%s\n", words);
 	case KIND_SOURCE:
 		return source_text(m, text, len, msg);
 	case KIND_PAGES:
-		return mapping_pages(m, text, len, msg);
+		return introspect_pages(m, text, len, msg);
 	case KIND_SMAPS:
-		return mapping_smaps(m, text, len, msg);
+		return introspect_smaps(m, text, len, msg);
 	case KIND_PAGEMAP:
 		return mapping_pagemap(m, text, len, msg);
 	case KIND_FILESIZE:
 		rc = mapping_filesize(m, &filesize, msg);
 		return rc < 0 ? rc : text_of(text, len, "%lld\n", (long long)filesize);
 	default:
-		return fail(msg, EINVAL, "not an attribute file");
+		return msg_fail(msg, EINVAL, "not an attribute file");
 	}
 }
 
-int root_render(struct table *t, enum node n, char **text, size_t *len)
+int attrs_root_render(struct table *t, enum node n, char **text, size_t *len)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct table_stats s;
@@ -91,7 +91,7 @@ int root_render(struct table *t, enum node n, char **text, size_t *len)
 			       "maps %zu\nbytes %llu\nmax_maps %llu\nmax_bytes %llu\nresident %llu\n",
 			       s.maps, (unsigned long long)s.bytes, (unsigned long long)s.max_maps,
 			       (unsigned long long)s.max_bytes,
-			       (unsigned long long)table_resident(t, mapping_resident));
+			       (unsigned long long)table_resident(t, introspect_resident));
 	default:
 		return -EINVAL;
 	}

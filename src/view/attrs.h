@@ -12,9 +12,9 @@
 #include "view/tree.h"
 
 /* Render one attribute file of a mapping into a malloc'd buffer. */
-int attr_render(struct mapping *m, enum kind k, char **text, size_t *len, struct msg *msg);
+int attrs_render(struct mapping *m, enum kind k, char **text, size_t *len, struct msg *msg);
 
 /* Render pagesize, allocationgranularity or stats. */
-int root_render(struct table *t, enum node n, char **text, size_t *len);
+int attrs_root_render(struct table *t, enum node n, char **text, size_t *len);
 
 #endif

@@ -529,11 +529,11 @@ static int mapping_runs(struct mapping *m, struct walk *w, struct runs *out, str
 {
 	int rc = open_walk(m, w);
 	if (rc < 0)
-		return fail_errno(msg, -rc);
+		return msg_fail_errno(msg, -rc);
 	if (m->closed)
-		rc = fail(msg, ENXIO, "mmap closed or invalid");
+		rc = msg_fail(msg, ENXIO, "mmap closed or invalid");
 	else if ((rc = collect_runs(m, w, out)) < 0)
-		rc = fail_errno(msg, -rc);
+		rc = msg_fail_errno(msg, -rc);
 	return rc;
 }
 
@@ -554,7 +554,7 @@ static int run_chars(const struct walk *w, const struct run *x, char *out)
 	return 0;
 }
 
-int mapping_pages(struct mapping *m, char **text, size_t *len, struct msg *msg)
+int introspect_pages(struct mapping *m, char **text, size_t *len, struct msg *msg)
 {
 	struct walk w;
 	struct runs r = { 0 };
@@ -562,10 +562,10 @@ int mapping_pages(struct mapping *m, char **text, size_t *len, struct msg *msg)
 	int rc = mapping_runs(m, &w, &r, msg);
 	char *out = rc == 0 ? malloc(w.pages + 1) : NULL;
 	if (rc == 0 && !out)
-		rc = fail_errno(msg, ENOMEM);
+		rc = msg_fail_errno(msg, ENOMEM);
 	for (size_t i = 0; rc == 0 && i < r.n; i++)
 		if ((rc = run_chars(&w, &r.v[i], out)) < 0)
-			rc = fail_errno(msg, -rc);
+			rc = msg_fail_errno(msg, -rc);
 	pthread_rwlock_unlock(&m->lock);
 	if (w.pagemap >= 0)
 		close_walk(&w);
@@ -593,7 +593,7 @@ int mapping_pagemap(struct mapping *m, char **text, size_t *len, struct msg *msg
 	size_t size = 0;
 	FILE *out = rc == 0 ? open_memstream(&buf, &size) : NULL;
 	if (rc == 0 && !out)
-		rc = fail_errno(msg, ENOMEM);
+		rc = msg_fail_errno(msg, ENOMEM);
 	for (size_t i = 0; out && i < r.n; i++) {
 		char words[160];
 		page_flags_format(r.v[i].flags, words, sizeof words);
@@ -602,7 +602,7 @@ int mapping_pagemap(struct mapping *m, char **text, size_t *len, struct msg *msg
 	}
 	free(r.v);
 	if (out && fclose(out) != 0)
-		rc = fail_errno(msg, ENOMEM);
+		rc = msg_fail_errno(msg, ENOMEM);
 	if (rc < 0) {
 		free(buf);
 		return rc;
@@ -614,17 +614,17 @@ int mapping_pagemap(struct mapping *m, char **text, size_t *len, struct msg *msg
 
 /* ---- smaps ------------------------------------------------------------- */
 
-int mapping_smaps(struct mapping *m, char **text, size_t *len, struct msg *msg)
+int introspect_smaps(struct mapping *m, char **text, size_t *len, struct msg *msg)
 {
 	FILE *in = fopen("/proc/self/smaps", "re");
 	if (!in)
-		return fail_errno(msg, errno);
+		return msg_fail_errno(msg, errno);
 	char *buf = NULL, *line = NULL;
 	size_t size = 0, cap = 0;
 	FILE *out = open_memstream(&buf, &size);
 	pthread_rwlock_rdlock(&m->lock);
-	int rc = m->closed ? fail(msg, ENXIO, "mmap closed or invalid")
-			   : out ? 0 : fail_errno(msg, ENOMEM);
+	int rc = m->closed ? msg_fail(msg, ENXIO, "mmap closed or invalid")
+			   : out ? 0 : msg_fail_errno(msg, ENOMEM);
 	uintptr_t lo = (uintptr_t)m->data, hi = lo + m->len, s, e;
 	bool copying = false;
 	while (rc == 0 && m->len > 0 && getline(&line, &cap, in) > 0) {
@@ -649,7 +649,7 @@ int mapping_smaps(struct mapping *m, char **text, size_t *len, struct msg *msg)
 
 /* ---- resident ---------------------------------------------------------- */
 
-uint64_t mapping_resident(struct mapping *m)
+uint64_t introspect_resident(struct mapping *m)
 {
 	struct walk w;
 	struct runs r = { 0 };

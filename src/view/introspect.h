@@ -39,17 +39,17 @@ char page_char(unsigned flags);
 size_t page_flags_format(unsigned flags, char *buf, size_t cap);
 
 /* One character per page, then "\n" (see page_char). */
-int mapping_pages(struct mapping *m, char **text, size_t *len, struct msg *msg);
+int introspect_pages(struct mapping *m, char **text, size_t *len, struct msg *msg);
 
 /* One line per run of pages with equal flags: "FIRST LAST FLAGS\n". */
 int mapping_pagemap(struct mapping *m, char **text, size_t *len, struct msg *msg);
 
 /* The server's own /proc/self/smaps record(s) for the mapping's range. */
-int mapping_smaps(struct mapping *m, char **text, size_t *len, struct msg *msg);
+int introspect_smaps(struct mapping *m, char **text, size_t *len, struct msg *msg);
 
 /* Bytes of the mapping's pages that hold memory: in memory (mincore), and
  * not the kernel's shared zero page. */
-uint64_t mapping_resident(struct mapping *m);
+uint64_t introspect_resident(struct mapping *m);
 
 /* Whether the PAGEMAP_SCAN ioctl is used: the kernel has it, and
  * MMAPFS_NO_PAGEMAP_SCAN was not set when the server first looked. */

@@ -31,12 +31,12 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_PAGEMAP] = "pagemap",
 };
 
-const char *root_file_name(enum node n)
+const char *tree_root_name(enum node n)
 {
 	return n > NODE_ROOT && n <= NODE_ROOT_LAST ? root_names[n] : NULL;
 }
 
-enum node root_file_lookup(const char *name)
+enum node tree_root_lookup(const char *name)
 {
 	for (int n = NODE_CTL; n <= NODE_ROOT_LAST; n++)
 		if (strcmp(root_names[n], name) == 0)
@@ -44,12 +44,12 @@ enum node root_file_lookup(const char *name)
 	return NODE_NONE;
 }
 
-const char *kind_name(enum kind k)
+const char *tree_kind_name(enum kind k)
 {
 	return k > KIND_DIR && k < KIND_COUNT ? kind_names[k] : NULL;
 }
 
-enum kind kind_lookup(const char *name)
+enum kind tree_kind_lookup(const char *name)
 {
 	for (int k = KIND_DATA; k < KIND_COUNT; k++)
 		if (strcmp(kind_names[k], name) == 0)

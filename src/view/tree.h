@@ -47,29 +47,29 @@ enum kind {
 
 #define KIND_BITS 5
 
-static inline uint64_t mapping_ino(uint64_t id, enum kind k)
+static inline uint64_t tree_ino(uint64_t id, enum kind k)
 {
 	return id << KIND_BITS | (uint64_t)k;
 }
 
-static inline uint64_t ino_mapping_id(uint64_t ino)
+static inline uint64_t tree_ino_mapping_id(uint64_t ino)
 {
 	return ino >> KIND_BITS;
 }
 
-static inline enum kind ino_kind(uint64_t ino)
+static inline enum kind tree_ino_kind(uint64_t ino)
 {
 	return (enum kind)(ino & ((1u << KIND_BITS) - 1));
 }
 
-static inline bool ino_is_mapping(uint64_t ino)
+static inline bool tree_ino_is_mapping(uint64_t ino)
 {
 	return ino > NODE_ROOT_LAST;
 }
 
-const char *root_file_name(enum node n);
-enum node root_file_lookup(const char *name);
-const char *kind_name(enum kind k);
-enum kind kind_lookup(const char *name);
+const char *tree_root_name(enum node n);
+enum node tree_root_lookup(const char *name);
+const char *tree_kind_name(enum kind k);
+enum kind tree_kind_lookup(const char *name);
 
 #endif

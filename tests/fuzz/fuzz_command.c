@@ -83,7 +83,7 @@ static int sandbox_open_source(void *ctx, const struct open_plan *p, struct msg 
 	char buf[512];
 	const char *real = translate(p->path, buf, sizeof buf);
 	if (!real)
-		return fail_errno(msg, ENOENT);
+		return msg_fail_errno(msg, ENOENT);
 	int rc = deadlock_check_path(real, p->own_dev, msg);
 	if (rc < 0)
 		return rc;
@@ -348,7 +348,7 @@ static void run_queue(const char *who, const struct command_env *env, struct map
 
 static void setup(const struct command_env *env, const char *command)
 {
-	char result[RESULT_MAX];
+	char result[COMMAND_RESULT_MAX];
 	struct msg msg = { "" };
 	if (command_root(env, command, strlen(command), result, &msg) < 0) {
 		fprintf(stderr, "fuzz_command: '%s' failed: %s\n", command, msg.text);
@@ -410,9 +410,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup(&env, "map /fuzz/f name=f");
 	setup(&env, "map anon length=8192 name=a");
 	struct mapping *f = table_find(&t, "f", 1), *a = table_find(&t, "a", 1);
-	run_queue("ctl", &env, NULL, ROOT_USAGE, data, size);
-	run_queue("maps/f/ctl", &env, f, MAPPING_USAGE, data, size);
-	run_queue("maps/a/ctl", &env, a, MAPPING_USAGE, data, size);
+	run_queue("ctl", &env, NULL, COMMAND_ROOT_USAGE, data, size);
+	run_queue("maps/f/ctl", &env, f, COMMAND_MAPPING_USAGE, data, size);
+	run_queue("maps/a/ctl", &env, a, COMMAND_MAPPING_USAGE, data, size);
 	/* The open files' references go before the table, as in the server. */
 	mapping_unref(f);
 	mapping_unref(a);

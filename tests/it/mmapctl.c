@@ -348,7 +348,7 @@ Test(mmapctl, close_unmaps_and_reports_unknown_names)
 }
 
 /* mmapctl checks names by the server's own rule (core/mapname.c): a name of
- * MAPPING_NAME_MAX characters works end to end, one longer is refused by
+ * MAPNAME_MAX characters works end to end, one longer is refused by
  * mmapctl itself, before it asks the server. */
 Test(mmapctl, names_follow_the_servers_length_limit)
 {

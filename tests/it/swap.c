@@ -42,7 +42,7 @@ TestSuite(swap, .init = up, .fini = down, .timeout = 60);
 static void own_swap(void)
 {
 	snprintf(swapfile, sizeof swapfile, "%s", sp(&M, "swapfile"));
-	char line[8500];
+	char line[3 * sizeof swapfile + 200];
 	snprintf(line, sizeof line,
 		 "dd if=/dev/zero of='%s' bs=1M count=16 status=none && chmod 600 '%s' && "
 		 "mkswap '%s' >/dev/null",

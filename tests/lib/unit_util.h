@@ -118,10 +118,10 @@ static inline ssize_t file_read(const char *path, off_t off, void *buf, size_t n
 }
 
 /* A budget with no limit, for mappings that do not test max_bytes. */
-static struct budget no_limit __attribute__((unused)) = { .used = 0, .limit = UINT64_MAX };
+static struct mapping_budget no_limit __attribute__((unused)) = { .used = 0, .limit = UINT64_MAX };
 
 /* Establish a mapping as r asks, or fail the test with the message. */
-static inline struct mapping *must_map(const struct map_request *r)
+static inline struct mapping *must_map(const struct mapping_request *r)
 {
 	struct mapping *m = mapping_new();
 	struct msg msg = { "" };
@@ -133,16 +133,16 @@ static inline struct mapping *must_map(const struct map_request *r)
 
 static inline struct mapping *map_path(const char *path)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	return must_map(&r);
 }
 
 static inline struct mapping *map_anon(int64_t length, int flags)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.length = length;
 	r.flags = flags;
 	return must_map(&r);
@@ -177,7 +177,7 @@ static inline bool all_zero(const char *p, size_t n)
 	return true;
 }
 
-/* A byte_sink that appends what it is handed. */
+/* A mapping_sink that appends what it is handed. */
 struct collected {
 	char *p;
 	size_t n;

@@ -16,12 +16,12 @@ static void expect_attr(struct mapping *m, enum kind k, const char *want)
 	char *text = NULL;
 	size_t len = 0;
 	struct msg msg = { "" };
-	int rc = attr_render(m, k, &text, &len, &msg);
-	cr_expect_eq(rc, 0, "%s: %s", kind_name(k), msg.text);
+	int rc = attrs_render(m, k, &text, &len, &msg);
+	cr_expect_eq(rc, 0, "%s: %s", tree_kind_name(k), msg.text);
 	if (rc < 0)
 		return;
-	cr_expect_eq(len, strlen(want), "%s", kind_name(k));
-	cr_expect_str_eq(text, want, "%s", kind_name(k));
+	cr_expect_eq(len, strlen(want), "%s", tree_kind_name(k));
+	cr_expect_str_eq(text, want, "%s", tree_kind_name(k));
 	free(text);
 }
 
@@ -30,7 +30,7 @@ static void expect_attr_error(struct mapping *m, enum kind k, int errnum, const 
 	char *text = NULL;
 	size_t len = 0;
 	struct msg msg = { "" };
-	expect_error(attr_render(m, k, &text, &len, &msg), errnum, msg, message);
+	expect_error(attrs_render(m, k, &text, &len, &msg), errnum, msg, message);
 	cr_expect_null(text);
 }
 
@@ -39,8 +39,8 @@ Test(attrs, of_a_file_mapping)
 	const char *path = make_abc_file(3 * (size_t)page());
 	char real[PATH_MAX], want[PATH_MAX + 2];
 	cr_assert_not_null(realpath(path, real));
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	r.offset = page();
 	r.length = 100;
@@ -73,8 +73,8 @@ Test(attrs, follow_the_mapping)
 
 Test(attrs, of_private_anonymous_memory)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.length = 5000;
 	r.flags = MAP_PRIVATE | MAP_NORESERVE;
 	r.prot = PROT_READ;
@@ -91,8 +91,8 @@ Test(attrs, of_private_anonymous_memory)
 
 Test(attrs, copy_access)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = make_abc_file(10);
 	r.access = ACCESS_COPY;
 	struct mapping *m = must_map(&r);
@@ -104,8 +104,8 @@ Test(attrs, copy_access)
 
 Test(attrs, prot_none)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.length = 4096;
 	r.prot = PROT_NONE;
 	struct mapping *m = must_map(&r);
@@ -116,8 +116,8 @@ Test(attrs, prot_none)
 
 Test(attrs, filesize_with_trackfd_no)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = make_abc_file(10);
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
@@ -148,7 +148,7 @@ static void expect_root(struct table *t, enum node n, const char *want)
 {
 	char *text = NULL;
 	size_t len = 0;
-	cr_assert_eq(root_render(t, n, &text, &len), 0);
+	cr_assert_eq(attrs_root_render(t, n, &text, &len), 0);
 	cr_expect_eq(len, strlen(want));
 	cr_expect_str_eq(text, want);
 	free(text);
@@ -170,8 +170,8 @@ Test(root_files, stats)
 		    "resident 0\n");
 	struct mapping *m = mapping_new();
 	cr_assert_eq(table_reserve(&t, m, NULL, 0, NULL), 0);
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.length = 8192;
 	cr_assert_eq(mapping_establish(m, &r, &t.budget, NULL), 0);
 	table_publish(&t, m);
@@ -186,8 +186,8 @@ Test(root_files, other_nodes_have_no_text)
 {
 	char *text = NULL;
 	size_t len;
-	cr_expect_eq(root_render(NULL, NODE_CTL, &text, &len), -EINVAL);
-	cr_expect_eq(root_render(NULL, NODE_LOG, &text, &len), -EINVAL);
+	cr_expect_eq(attrs_root_render(NULL, NODE_CTL, &text, &len), -EINVAL);
+	cr_expect_eq(attrs_root_render(NULL, NODE_LOG, &text, &len), -EINVAL);
 	cr_expect_null(text);
 }
 
@@ -197,13 +197,13 @@ Test(tree, root_file_names_round_trip)
 	enum node nodes[] = { NODE_CTL, NODE_PAGESIZE, NODE_ALLOCGRAN, NODE_STATS, NODE_LOG,
 			      NODE_MAPS };
 	for (int i = 0; i < 6; i++) {
-		cr_expect_eq(root_file_lookup(names[i]), nodes[i], "%s", names[i]);
-		cr_expect_str_eq(root_file_name(nodes[i]), names[i]);
+		cr_expect_eq(tree_root_lookup(names[i]), nodes[i], "%s", names[i]);
+		cr_expect_str_eq(tree_root_name(nodes[i]), names[i]);
 	}
-	cr_expect_eq(root_file_lookup("data"), NODE_NONE);
-	cr_expect_eq(root_file_lookup(""), NODE_NONE);
-	cr_expect_null(root_file_name(NODE_ROOT));
-	cr_expect_null(root_file_name(NODE_NONE));
+	cr_expect_eq(tree_root_lookup("data"), NODE_NONE);
+	cr_expect_eq(tree_root_lookup(""), NODE_NONE);
+	cr_expect_null(tree_root_name(NODE_ROOT));
+	cr_expect_null(tree_root_name(NODE_NONE));
 }
 
 Test(tree, mapping_file_names_round_trip)
@@ -213,13 +213,13 @@ Test(tree, mapping_file_names_round_trip)
 				"pagemap" };
 	cr_assert_eq(sizeof names / sizeof *names, KIND_COUNT - 1, "every kind has a name here");
 	for (int k = KIND_DATA; k < KIND_COUNT; k++) {
-		cr_expect_str_eq(kind_name((enum kind)k), names[k - 1]);
-		cr_expect_eq((int)kind_lookup(names[k - 1]), k);
+		cr_expect_str_eq(tree_kind_name((enum kind)k), names[k - 1]);
+		cr_expect_eq((int)tree_kind_lookup(names[k - 1]), k);
 	}
-	cr_expect_null(kind_name(KIND_DIR));
-	cr_expect_null(kind_name(KIND_COUNT));
-	cr_expect_eq(kind_lookup("stats"), KIND_DIR, "not a mapping file");
-	cr_expect_eq(kind_lookup("Data"), KIND_DIR);
+	cr_expect_null(tree_kind_name(KIND_DIR));
+	cr_expect_null(tree_kind_name(KIND_COUNT));
+	cr_expect_eq(tree_kind_lookup("stats"), KIND_DIR, "not a mapping file");
+	cr_expect_eq(tree_kind_lookup("Data"), KIND_DIR);
 }
 
 Test(tree, inodes_name_their_mapping_and_kind)
@@ -228,13 +228,13 @@ Test(tree, inodes_name_their_mapping_and_kind)
 	cr_expect_leq((int)KIND_COUNT, 1 << KIND_BITS, "every kind fits in KIND_BITS");
 	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
 		for (int k = KIND_DIR; k < KIND_COUNT; k++) {
-			uint64_t ino = mapping_ino(ids[i], (enum kind)k);
-			cr_expect_eq(ino_mapping_id(ino), ids[i]);
-			cr_expect_eq((int)ino_kind(ino), k);
-			cr_expect(ino_is_mapping(ino), "id %llu kind %d",
+			uint64_t ino = tree_ino(ids[i], (enum kind)k);
+			cr_expect_eq(tree_ino_mapping_id(ino), ids[i]);
+			cr_expect_eq((int)tree_ino_kind(ino), k);
+			cr_expect(tree_ino_is_mapping(ino), "id %llu kind %d",
 				  (unsigned long long)ids[i], k);
 		}
 	}
 	for (int n = NODE_ROOT; n <= NODE_ROOT_LAST; n++)
-		cr_expect_not(ino_is_mapping((uint64_t)n));
+		cr_expect_not(tree_ino_is_mapping((uint64_t)n));
 }

@@ -99,14 +99,14 @@ static void expect_same_mapping(struct mapping *m, const struct mapping_snap *a,
 
 /* ---- running commands ------------------------------------------------------ */
 
-static int root(const char *line, char result[RESULT_MAX], struct msg *msg)
+static int root(const char *line, char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
 	return command_root(&env, line, strlen(line), result, msg);
 }
 
 static void root_ok(const char *line, const char *want)
 {
-	char result[RESULT_MAX] = "";
+	char result[COMMAND_RESULT_MAX] = "";
 	struct msg msg = { "" };
 	int rc = root(line, result, &msg);
 	cr_expect_eq(rc, 0, "[%s] refused: %d %s", line, rc, msg.text);
@@ -117,7 +117,7 @@ static void root_refused(const char *line, int errnum, const char *message)
 {
 	struct table_snap before;
 	snap_table(&before);
-	char result[RESULT_MAX] = "";
+	char result[COMMAND_RESULT_MAX] = "";
 	struct msg msg = { "" };
 	int rc = root(line, result, &msg);
 	cr_expect_eq(rc, -errnum, "[%s] returned %d, wanted %d", line, rc, -errnum);
@@ -148,14 +148,14 @@ static struct mapping *get(const char *name)
 	return m;
 }
 
-static int cmd(struct mapping *m, const char *line, char result[RESULT_MAX], struct msg *msg)
+static int cmd(struct mapping *m, const char *line, char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
 	return command_mapping(&env, m, line, strlen(line), result, msg);
 }
 
 static void cmd_ok(struct mapping *m, const char *line, const char *want)
 {
-	char result[RESULT_MAX] = "";
+	char result[COMMAND_RESULT_MAX] = "";
 	struct msg msg = { "" };
 	int rc = cmd(m, line, result, &msg);
 	cr_expect_eq(rc, 0, "[%s] refused: %d %s", line, rc, msg.text);
@@ -166,7 +166,7 @@ static void cmd_refused(struct mapping *m, const char *line, int errnum, const c
 {
 	struct mapping_snap before;
 	snap_mapping(m, &before);
-	char result[RESULT_MAX] = "";
+	char result[COMMAND_RESULT_MAX] = "";
 	struct msg msg = { "" };
 	int rc = cmd(m, line, result, &msg);
 	cr_expect_eq(rc, -errnum, "[%s] returned %d, wanted %d", line, rc, -errnum);
@@ -431,7 +431,7 @@ Test(root, unknown_commands)
 
 Test(root, result_is_ok_unless_a_value)
 {
-	char result[RESULT_MAX] = "garbage";
+	char result[COMMAND_RESULT_MAX] = "garbage";
 	struct msg msg = { "" };
 	cr_expect_eq(root("map anon length=4K name=a", result, &msg), 0);
 	cr_expect_str_eq(result, "a");

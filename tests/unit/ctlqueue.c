@@ -28,9 +28,9 @@ static int scripted(void *ctx, const char *line, size_t len, char *result, size_
 	if (s->n < 64)
 		snprintf(s->lines[s->n++], sizeof s->lines[0], "%.*s", (int)len, line);
 	if (len == 0)
-		return fail(msg, EINVAL, "empty command");
+		return msg_fail(msg, EINVAL, "empty command");
 	if (len >= 4 && memcmp(line, "fail", 4) == 0)
-		return fail(msg, EINVAL, "refused %.*s", (int)len, line);
+		return msg_fail(msg, EINVAL, "refused %.*s", (int)len, line);
 	snprintf(result, cap, "did %.*s", (int)len, line);
 	return 0;
 }
@@ -382,7 +382,7 @@ Test(queue, partial_reads_make_room)
 static int run_root(void *ctx, const char *line, size_t len, char *result, size_t cap,
 		    struct msg *msg)
 {
-	cr_assert_geq(cap, RESULT_MAX);
+	cr_assert_geq(cap, COMMAND_RESULT_MAX);
 	return command_root(ctx, line, len, result, msg);
 }
 
@@ -392,9 +392,9 @@ Test(queue, root_commands_through_a_queue)
 	cr_assert_eq(table_init(&t, 10, UINT64_MAX), 0);
 	struct command_env env = { .table = &t, .mountpoint = "/mnt/none" };
 	struct ctl_queue q;
-	cr_assert_eq(ctl_queue_init(&q, ROOT_USAGE), 0);
+	cr_assert_eq(ctl_queue_init(&q, COMMAND_ROOT_USAGE), 0);
 	char *usage = drain(&q);
-	cr_expect_str_eq(usage, ROOT_USAGE);
+	cr_expect_str_eq(usage, COMMAND_ROOT_USAGE);
 	free(usage);
 	const char text[] = "map anon length=4K\nmap anon length=4K name=x\nclose 0\n";
 	cr_expect_eq(ctl_queue_write(&q, text, sizeof text - 1, run_root, &env),

@@ -16,24 +16,24 @@ TestSuite(budget, .fini = remove_made_files);
 static const char CANT_RESIZE_RO[] = "mmap can't resize a readonly or copy-on-write memory map.";
 static const char CANT_RESIZE_TRACKFD[] = "mmap can't resize with trackfd=False.";
 
-static struct map_request file_req(const char *path)
+static struct mapping_request file_req(const char *path)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	return r;
 }
 
-static struct map_request anon_req(int64_t length)
+static struct mapping_request anon_req(int64_t length)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.length = length;
 	return r;
 }
 
 /* Try to establish; the mapping is thrown away either way. */
-static int try_map_in(const struct map_request *r, struct budget *b, struct msg *m)
+static int try_map_in(const struct mapping_request *r, struct mapping_budget *b, struct msg *m)
 {
 	struct mapping *mp = mapping_new();
 	cr_assert_not_null(mp);
@@ -42,7 +42,7 @@ static int try_map_in(const struct map_request *r, struct budget *b, struct msg 
 	return rc;
 }
 
-static int try_map(const struct map_request *r, struct msg *m)
+static int try_map(const struct mapping_request *r, struct msg *m)
 {
 	return try_map_in(r, &no_limit, m);
 }
@@ -77,7 +77,7 @@ Test(establish, defaults_map_the_whole_file_shared_read_write)
 Test(establish, negative_length)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.length = -1;
 	expect_error(try_map(&r, &m), EINVAL, m, "memory mapped length must be positive");
 	r = anon_req(-4096);
@@ -87,7 +87,7 @@ Test(establish, negative_length)
 Test(establish, negative_offset)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.offset = -4096;
 	expect_error(try_map(&r, &m), EINVAL, m, "memory mapped offset must be positive");
 	r = anon_req(4096);
@@ -98,7 +98,7 @@ Test(establish, negative_offset)
 Test(establish, length_is_checked_before_offset)
 {
 	struct msg m = { "" };
-	struct map_request r = anon_req(-1);
+	struct mapping_request r = anon_req(-1);
 	r.offset = -1;
 	expect_error(try_map(&r, &m), EINVAL, m, "memory mapped length must be positive");
 }
@@ -106,7 +106,7 @@ Test(establish, length_is_checked_before_offset)
 Test(establish, access_with_other_flags_is_refused)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.access = ACCESS_READ;
 	r.flags = MAP_PRIVATE;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap can't specify both access and flags, prot.");
@@ -118,7 +118,7 @@ Test(establish, access_with_other_flags_is_refused)
 Test(establish, access_with_other_prot_is_refused)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.access = ACCESS_WRITE;
 	r.prot = PROT_READ;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap can't specify both access and flags, prot.");
@@ -130,7 +130,7 @@ Test(establish, access_with_other_prot_is_refused)
 Test(establish, access_with_other_flags_is_refused_before_the_file_is_looked_at)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req("/nonexistent/mmapfs-unit");
+	struct mapping_request r = file_req("/nonexistent/mmapfs-unit");
 	r.access = ACCESS_READ;
 	r.prot = PROT_READ;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap can't specify both access and flags, prot.");
@@ -138,7 +138,7 @@ Test(establish, access_with_other_flags_is_refused_before_the_file_is_looked_at)
 
 Test(establish, access_with_the_default_flags_and_prot_is_fine)
 {
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.access = ACCESS_READ;
 	r.flags = MAP_SHARED;
 	r.prot = PROT_READ | PROT_WRITE;
@@ -150,14 +150,14 @@ Test(establish, access_with_the_default_flags_and_prot_is_fine)
 Test(establish, empty_file)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_file("", 0));
+	struct mapping_request r = file_req(make_file("", 0));
 	expect_error(try_map(&r, &m), EINVAL, m, "cannot mmap an empty file");
 }
 
 Test(establish, empty_file_with_a_length)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_file("", 0));
+	struct mapping_request r = file_req(make_file("", 0));
 	r.length = 10;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap length is greater than file size");
 }
@@ -165,7 +165,7 @@ Test(establish, empty_file_with_a_length)
 Test(establish, offset_at_the_end_with_length_0)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file((size_t)page()));
+	struct mapping_request r = file_req(make_abc_file((size_t)page()));
 	r.offset = page();
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap offset is greater than file size");
 }
@@ -173,7 +173,7 @@ Test(establish, offset_at_the_end_with_length_0)
 Test(establish, offset_past_the_end_with_length_0)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.offset = 2 * page();
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap offset is greater than file size");
 }
@@ -181,7 +181,7 @@ Test(establish, offset_past_the_end_with_length_0)
 Test(establish, length_greater_than_the_file)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(100));
+	struct mapping_request r = file_req(make_abc_file(100));
 	r.length = 101;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap length is greater than file size");
 }
@@ -189,7 +189,7 @@ Test(establish, length_greater_than_the_file)
 Test(establish, length_greater_than_the_rest_after_offset)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(2 * (size_t)page()));
+	struct mapping_request r = file_req(make_abc_file(2 * (size_t)page()));
 	r.offset = page();
 	r.length = page() + 1;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap length is greater than file size");
@@ -198,7 +198,7 @@ Test(establish, length_greater_than_the_rest_after_offset)
 Test(establish, offset_past_the_end_with_a_length)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	r.offset = page();
 	r.length = 1;
 	expect_error(try_map(&r, &m), EINVAL, m, "mmap length is greater than file size");
@@ -207,7 +207,7 @@ Test(establish, offset_past_the_end_with_a_length)
 Test(establish, length_0_maps_the_rest_from_offset)
 {
 	const char *path = make_abc_file(3 * (size_t)page());
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.offset = page();
 	struct mapping *m = must_map(&r);
 	struct mapping_info i = info_of(m);
@@ -221,7 +221,7 @@ Test(establish, length_0_maps_the_rest_from_offset)
 
 Test(establish, length_exactly_the_rest_is_fine)
 {
-	struct map_request r = file_req(make_abc_file(2 * (size_t)page() + 5));
+	struct mapping_request r = file_req(make_abc_file(2 * (size_t)page() + 5));
 	r.offset = page();
 	r.length = page() + 5;
 	struct mapping *m = must_map(&r);
@@ -232,7 +232,7 @@ Test(establish, length_exactly_the_rest_is_fine)
 Test(establish, unaligned_offset_is_the_kernels_einval)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(3 * (size_t)page()));
+	struct mapping_request r = file_req(make_abc_file(3 * (size_t)page()));
 	r.offset = 1;
 	r.length = 10;
 	expect_error(try_map(&r, &m), EINVAL, m, "Invalid argument");
@@ -244,7 +244,7 @@ Test(establish, unaligned_offset_is_the_kernels_einval)
 Test(establish, unaligned_offset_of_anonymous_memory)
 {
 	struct msg m = { "" };
-	struct map_request r = anon_req(page());
+	struct mapping_request r = anon_req(page());
 	r.offset = 100;
 	expect_error(try_map(&r, &m), EINVAL, m, "Invalid argument");
 }
@@ -252,7 +252,7 @@ Test(establish, unaligned_offset_of_anonymous_memory)
 Test(establish, anonymous_length_0)
 {
 	struct msg m = { "" };
-	struct map_request r = anon_req(0);
+	struct mapping_request r = anon_req(0);
 	expect_error(try_map(&r, &m), EINVAL, m, "Invalid argument");
 	r.flags = MAP_PRIVATE;
 	expect_error(try_map(&r, &m), EINVAL, m, "Invalid argument");
@@ -293,7 +293,7 @@ Test(establish, source_is_the_file_the_kernel_opened)
 static void expect_resolution(enum access_mode access, int flags, int prot,
 			      enum access_mode want_access, int want_flags, int want_prot)
 {
-	struct map_request r = file_req(make_abc_file((size_t)page()));
+	struct mapping_request r = file_req(make_abc_file((size_t)page()));
 	r.access = access;
 	r.flags = flags;
 	r.prot = prot;
@@ -366,7 +366,7 @@ Test(access_mode, copy_is_private_read_write)
 
 Test(access_mode, what_each_access_may_do)
 {
-	struct map_request r = file_req(make_abc_file(10));
+	struct mapping_request r = file_req(make_abc_file(10));
 	const enum access_mode modes[] = { ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY };
 	const bool resizes[] = { true, false, true, false };
 	const bool writes[] = { true, false, true, true };
@@ -403,7 +403,7 @@ static void expect_resize_refused(struct mapping *m, const char *path, int64_t n
 Test(establish, read_access_cannot_resize)
 {
 	const char *path = make_abc_file(100);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.access = ACCESS_READ;
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, path, 200, EPERM, CANT_RESIZE_RO);
@@ -415,7 +415,7 @@ Test(establish, read_access_cannot_resize)
 Test(establish, copy_access_cannot_resize)
 {
 	const char *path = make_abc_file(100);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.access = ACCESS_COPY;
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, path, 200, EPERM, CANT_RESIZE_RO);
@@ -425,7 +425,7 @@ Test(establish, copy_access_cannot_resize)
 Test(establish, prot_read_cannot_resize)
 {
 	const char *path = make_abc_file(100);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.prot = PROT_READ;
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, path, 200, EPERM, CANT_RESIZE_RO);
@@ -435,7 +435,7 @@ Test(establish, prot_read_cannot_resize)
 Test(establish, access_is_checked_before_the_new_size)
 {
 	const char *path = make_abc_file(100);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.access = ACCESS_READ;
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, path, -1, EPERM, CANT_RESIZE_RO);
@@ -453,7 +453,7 @@ Test(establish, negative_new_size)
 Test(establish, new_size_that_overflows_with_the_offset)
 {
 	const char *path = make_abc_file(2 * (size_t)page());
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.offset = page();
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, path, INT64_MAX, EINVAL, "new size out of range");
@@ -465,7 +465,7 @@ Test(establish, new_size_that_overflows_with_the_offset)
 
 Test(trackfd, file_size_is_refused)
 {
-	struct map_request r = file_req(make_abc_file(100));
+	struct mapping_request r = file_req(make_abc_file(100));
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
 	struct msg msg = { "" };
@@ -479,7 +479,7 @@ Test(trackfd, file_size_is_refused)
 
 Test(trackfd, anonymous_size_is_refused)
 {
-	struct map_request r = anon_req(page());
+	struct mapping_request r = anon_req(page());
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
 	struct msg msg = { "" };
@@ -492,7 +492,7 @@ Test(trackfd, anonymous_size_is_refused)
 Test(trackfd, resize_is_refused)
 {
 	const char *path = make_abc_file(100);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, path, 200, EINVAL, CANT_RESIZE_TRACKFD);
@@ -503,7 +503,7 @@ Test(trackfd, resize_is_refused)
 
 Test(trackfd, anonymous_resize_is_refused)
 {
-	struct map_request r = anon_req(page());
+	struct mapping_request r = anon_req(page());
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
 	expect_resize_refused(m, NULL, 2 * page(), EINVAL, CANT_RESIZE_TRACKFD);
@@ -517,7 +517,7 @@ Test(trackfd, anonymous_resize_is_refused)
 Test(trackfd, is_checked_before_read_access)
 {
 	const char *path = make_abc_file(100);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.trackfd = false;
 	r.access = ACCESS_READ;
 	struct mapping *m = must_map(&r);
@@ -528,7 +528,7 @@ Test(trackfd, is_checked_before_read_access)
 Test(trackfd, write_past_the_end_is_efbig)
 {
 	const char *path = make_abc_file(10);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
 	struct msg msg = { "" };
@@ -542,7 +542,7 @@ Test(trackfd, write_past_the_end_is_efbig)
 Test(trackfd, the_bytes_still_work)
 {
 	const char *path = make_abc_file(10);
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.trackfd = false;
 	struct mapping *m = must_map(&r);
 	cr_expect_eq(mapping_write_at(m, 2, "XY", 2, true, NULL), 2);
@@ -555,7 +555,7 @@ Test(trackfd, the_bytes_still_work)
 Test(trackfd, file_size_with_trackfd_is_the_files_size_now)
 {
 	const char *path = make_abc_file(3 * (size_t)page());
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.offset = page();
 	r.length = 10;
 	struct mapping *m = must_map(&r);
@@ -599,7 +599,7 @@ static const char *readonly_file(void)
 
 Test(readonly_file, access_read_works)
 {
-	struct map_request r = file_req(readonly_file());
+	struct mapping_request r = file_req(readonly_file());
 	r.access = ACCESS_READ;
 	struct mapping *m = must_map(&r);
 	expect_slice(m, 0, "abcdef");
@@ -608,7 +608,7 @@ Test(readonly_file, access_read_works)
 
 Test(readonly_file, prot_read_works)
 {
-	struct map_request r = file_req(readonly_file());
+	struct mapping_request r = file_req(readonly_file());
 	r.prot = PROT_READ;
 	struct mapping *m = must_map(&r);
 	cr_expect_eq(info_of(m).access, ACCESS_READ);
@@ -618,14 +618,14 @@ Test(readonly_file, prot_read_works)
 Test(readonly_file, default_access_is_permission_denied)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(readonly_file());
+	struct mapping_request r = file_req(readonly_file());
 	expect_error(try_map(&r, &m), EACCES, m, "Permission denied");
 }
 
 Test(readonly_file, write_access_is_permission_denied)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(readonly_file());
+	struct mapping_request r = file_req(readonly_file());
 	r.access = ACCESS_WRITE;
 	expect_error(try_map(&r, &m), EACCES, m, "Permission denied");
 }
@@ -633,7 +633,7 @@ Test(readonly_file, write_access_is_permission_denied)
 Test(readonly_file, copy_access_writes_only_memory)
 {
 	const char *path = readonly_file();
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.access = ACCESS_COPY;
 	struct mapping *m = must_map(&r);
 	cr_expect_eq(mapping_write_at(m, 0, "XYZ", 3, true, NULL), 3);
@@ -647,7 +647,7 @@ Test(readonly_file, copy_access_writes_only_memory)
 Test(readonly_file, private_default_maps_and_resize_fails_as_ftruncate_does)
 {
 	const char *path = readonly_file();
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.flags = MAP_PRIVATE;
 	struct mapping *m = must_map(&r);
 	cr_expect_eq(info_of(m).access, ACCESS_DEFAULT);
@@ -661,7 +661,7 @@ Test(readonly_file, private_default_maps_and_resize_fails_as_ftruncate_does)
 Test(source, relative_path)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req("tmp/file");
+	struct mapping_request r = file_req("tmp/file");
 	expect_error(try_map(&r, &m), EINVAL, m, "source must be an absolute path or 'anon'");
 	r = file_req("");
 	expect_error(try_map(&r, &m), EINVAL, m, "source must be an absolute path or 'anon'");
@@ -670,21 +670,21 @@ Test(source, relative_path)
 Test(source, missing_file)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req("/nonexistent/mmapfs-unit");
+	struct mapping_request r = file_req("/nonexistent/mmapfs-unit");
 	expect_error(try_map(&r, &m), ENOENT, m, "No such file or directory");
 }
 
 Test(source, directory_is_not_a_regular_file)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req(tmp_dir());
+	struct mapping_request r = file_req(tmp_dir());
 	expect_error(try_map(&r, &m), ENODEV, m, "source is not a regular file");
 }
 
 Test(source, device_is_not_a_regular_file)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req("/dev/zero");
+	struct mapping_request r = file_req("/dev/zero");
 	r.length = 4096;
 	expect_error(try_map(&r, &m), ENODEV, m, "source is not a regular file");
 }
@@ -693,7 +693,7 @@ Test(source, file_inside_the_own_mount)
 {
 	struct msg m = { "" };
 	const char *deadlock = "cannot map a file inside this mount (it would deadlock)";
-	struct map_request r = file_req("/mnt/mmapfs/maps/a/data");
+	struct mapping_request r = file_req("/mnt/mmapfs/maps/a/data");
 	r.own_mount = "/mnt/mmapfs";
 	expect_error(try_map(&r, &m), EDEADLK, m, deadlock);
 	r.own_mount = "/mnt/mmapfs/";
@@ -705,7 +705,7 @@ Test(source, file_inside_the_own_mount)
 Test(source, sibling_of_the_own_mount_is_not_inside)
 {
 	struct msg m = { "" };
-	struct map_request r = file_req("/mnt/mmapfsX/file");
+	struct mapping_request r = file_req("/mnt/mmapfsX/file");
 	r.own_mount = "/mnt/mmapfs";
 	expect_error(try_map(&r, &m), ENOENT, m, "No such file or directory");
 }
@@ -716,7 +716,7 @@ Test(source, file_on_the_own_device)
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0);
 	struct msg m = { "" };
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	r.own_dev = st.st_dev;
 	expect_error(try_map(&r, &m), EDEADLK, m,
 		     "cannot map a file inside this mount (it would deadlock)");
@@ -726,9 +726,9 @@ Test(source, file_on_the_own_device)
 
 Test(budget, mapping_more_than_the_limit)
 {
-	struct budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
+	struct mapping_budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(3 * (size_t)page()));
+	struct mapping_request r = file_req(make_abc_file(3 * (size_t)page()));
 	char want[128];
 	snprintf(want, sizeof want, "max_bytes reached: 0 bytes mapped, limit %ld", 2 * page());
 	expect_error(try_map_in(&r, &b, &m), ENOSPC, m, want);
@@ -740,9 +740,9 @@ Test(budget, mapping_more_than_the_limit)
 
 Test(budget, counts_every_mapping_and_gives_back_on_close)
 {
-	struct budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
+	struct mapping_budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
 	struct msg msg = { "" };
-	struct map_request r = anon_req(page());
+	struct mapping_request r = anon_req(page());
 	struct mapping *one = mapping_new(), *two = mapping_new();
 	cr_assert_eq(mapping_establish(one, &r, &b, &msg), 0, "%s", msg.text);
 	cr_expect_eq(atomic_load(&b.used), (uint64_t)page());
@@ -763,9 +763,9 @@ Test(budget, counts_every_mapping_and_gives_back_on_close)
 
 Test(budget, failed_mmap_gives_the_bytes_back)
 {
-	struct budget b = { .used = 0, .limit = 100 * (uint64_t)page() };
+	struct mapping_budget b = { .used = 0, .limit = 100 * (uint64_t)page() };
 	struct msg m = { "" };
-	struct map_request r = file_req(make_abc_file(3 * (size_t)page()));
+	struct mapping_request r = file_req(make_abc_file(3 * (size_t)page()));
 	r.offset = 1;
 	r.length = 10;
 	expect_error(try_map_in(&r, &b, &m), EINVAL, m, "Invalid argument");
@@ -774,9 +774,9 @@ Test(budget, failed_mmap_gives_the_bytes_back)
 
 Test(budget, growing_past_the_limit)
 {
-	struct budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
+	struct mapping_budget b = { .used = 0, .limit = 2 * (uint64_t)page() };
 	const char *path = make_abc_file((size_t)page());
-	struct map_request r = file_req(path);
+	struct mapping_request r = file_req(path);
 	struct mapping *m = mapping_new();
 	struct msg msg = { "" };
 	cr_assert_eq(mapping_establish(m, &r, &b, &msg), 0);

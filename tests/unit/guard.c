@@ -37,29 +37,29 @@ static void touch(void *ctx)
 
 Test(guard, call_that_does_not_fault)
 {
-	cr_expect_eq(guarded_call(NULL, 0, count, NULL), 0);
+	cr_expect_eq(guard_call(NULL, 0, count, NULL), 0);
 	cr_expect_eq(calls, 1);
 }
 
 Test(guard, copies_that_do_not_fault)
 {
 	char dst[8] = "", buf[] = "abcdef";
-	cr_expect_eq(guarded_read(dst, "hello", 6), 0);
+	cr_expect_eq(guard_read(dst, "hello", 6), 0);
 	cr_expect_str_eq(dst, "hello");
-	cr_expect_eq(guarded_memmove(buf + 1, buf, 4), 0);
+	cr_expect_eq(guard_memmove(buf + 1, buf, 4), 0);
 	cr_expect_str_eq(buf, "aabcdf");
-	cr_expect_eq(guarded_read(dst, NULL, 0), 0);
-	cr_expect_eq(guarded_write(dst, "hi", 3), 0);
+	cr_expect_eq(guard_read(dst, NULL, 0), 0);
+	cr_expect_eq(guard_write(dst, "hi", 3), 0);
 	cr_expect_str_eq(dst, "hi");
 }
 
 Test(guard, segv_is_eio)
 {
 	char buf[4];
-	cr_expect_eq(guarded_read(buf, no_access, 4), -EIO);
-	cr_expect_eq(guarded_write(no_access, "x", 1), -EIO);
-	cr_expect_eq(guarded_memmove(no_access, no_access + 8, 4), -EIO);
-	cr_expect_eq(guarded_call(no_access, 1, touch, no_access), -EIO);
+	cr_expect_eq(guard_read(buf, no_access, 4), -EIO);
+	cr_expect_eq(guard_write(no_access, "x", 1), -EIO);
+	cr_expect_eq(guard_memmove(no_access, no_access + 8, 4), -EIO);
+	cr_expect_eq(guard_call(no_access, 1, touch, no_access), -EIO);
 }
 
 Test(guard, sigbus_is_eio)
@@ -71,8 +71,8 @@ Test(guard, sigbus_is_eio)
 	cr_assert_neq(p, MAP_FAILED);
 	cr_assert_eq(ftruncate(fd, page()), 0);
 	char buf[4];
-	cr_expect_eq(guarded_read(buf, p + page(), 4), -EIO);
-	cr_expect_eq(guarded_read(buf, p, 4), 0);
+	cr_expect_eq(guard_read(buf, p + page(), 4), -EIO);
+	cr_expect_eq(guard_read(buf, p, 4), 0);
 	cr_expect_eq(memcmp(buf, "abcd", 4), 0);
 	munmap(p, 2 * (size_t)page());
 	close(fd);
@@ -83,8 +83,8 @@ Test(guard, recovers_every_time)
 {
 	char buf[4];
 	for (int i = 0; i < 100; i++)
-		cr_assert_eq(guarded_read(buf, no_access, 4), -EIO, "fault %d", i);
-	cr_expect_eq(guarded_call(NULL, 0, count, NULL), 0);
+		cr_assert_eq(guard_read(buf, no_access, 4), -EIO, "fault %d", i);
+	cr_expect_eq(guard_call(NULL, 0, count, NULL), 0);
 	cr_expect_eq(calls, 1);
 }
 
@@ -92,7 +92,7 @@ Test(guard, recovers_every_time)
 Test(guard, fault_outside_a_guarded_call_still_kills, .signal = SIGSEGV)
 {
 	char buf[4];
-	cr_expect_eq(guarded_read(buf, no_access, 4), -EIO);
+	cr_expect_eq(guard_read(buf, no_access, 4), -EIO);
 	touch(no_access);
 }
 
@@ -116,7 +116,7 @@ static char good_page[1 << 16];
 Test(guard, fault_outside_the_guarded_range_kills, .signal = SIGSEGV)
 {
 	struct stray s = { good_page, no_access };
-	guarded_call(good_page, sizeof good_page, stray_touch, &s);
+	guard_call(good_page, sizeof good_page, stray_touch, &s);
 	cr_assert_fail("a stray fault came back from the guarded call");
 }
 
@@ -127,7 +127,7 @@ Test(guard, fault_just_past_the_guarded_range_kills, .signal = SIGSEGV)
 	cr_assert_neq(two, MAP_FAILED);
 	cr_assert_eq(mprotect(two + page(), (size_t)page(), PROT_NONE), 0);
 	struct stray s = { two, two + page() };
-	guarded_call(two, (size_t)page(), stray_touch, &s);
+	guard_call(two, (size_t)page(), stray_touch, &s);
 	cr_assert_fail("a fault past the range came back from the guarded call");
 }
 
@@ -141,7 +141,7 @@ Test(guard, sigbus_outside_the_guarded_range_kills, .signal = SIGBUS)
 	cr_assert_eq(ftruncate(fd, 0), 0);
 	remove_made_files();
 	struct stray s = { good_page, p };
-	guarded_call(good_page, sizeof good_page, stray_touch, &s);
+	guard_call(good_page, sizeof good_page, stray_touch, &s);
 	cr_assert_fail("a SIGBUS outside the range came back from the guarded call");
 }
 
@@ -154,7 +154,7 @@ static void raise_segv(void *ctx)
 
 Test(guard, a_sent_signal_is_not_a_fault, .signal = SIGSEGV)
 {
-	guarded_call(NULL, (size_t)-1, raise_segv, NULL);
+	guard_call(NULL, (size_t)-1, raise_segv, NULL);
 	cr_assert_fail("a sent SIGSEGV came back from the guarded call");
 }
 

@@ -33,8 +33,8 @@ static struct mapping *map_text(const char *text)
 static struct mapping *map_text_access(const char *text, enum access_mode access)
 {
 	path_of_last = make_file(text, strlen(text));
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path_of_last;
 	r.access = access;
 	return must_map(&r);
@@ -255,8 +255,8 @@ Test(copy, empty_write_anywhere_is_a_no_op)
 Test(copy, prot_without_read_refuses_every_read)
 {
 	const char *path = make_file("0123456789", 10);
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	r.prot = PROT_WRITE;
 	struct mapping *m = must_map(&r);
@@ -321,8 +321,8 @@ Test(resize, to_the_same_size)
 Test(resize, file_size_becomes_offset_plus_new_length)
 {
 	const char *path = make_abc_file(3 * (size_t)page());
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	r.offset = page();
 	r.length = page();
@@ -374,8 +374,8 @@ Test(resize, grows_back_from_zero_on_a_write)
 Test(resize, to_zero_and_back_with_an_offset)
 {
 	const char *path = make_abc_file(2 * (size_t)page());
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	r.offset = page();
 	struct mapping *m = must_map(&r);
@@ -444,8 +444,8 @@ Test(resize, private_anonymous_growth_after_a_shrink_is_zeros)
 Test(resize, private_file_growth_after_a_shrink_is_the_files_zeros)
 {
 	path_of_last = make_abc_file(2 * (size_t)page());
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path_of_last;
 	r.flags = MAP_PRIVATE;
 	expect_zeros_after_shrink_and_growth(must_map(&r));
@@ -743,8 +743,8 @@ Test(seek, unknown_whence)
 static struct mapping *two_pages(enum access_mode access)
 {
 	path_of_last = make_abc_file(2 * (size_t)page());
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path_of_last;
 	r.access = access;
 	return must_map(&r);

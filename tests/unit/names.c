@@ -11,22 +11,22 @@ TestSuite(advice);
 
 static int parse_access(const char *w, enum access_mode *a, struct msg *m)
 {
-	return access_parse(w, strlen(w), a, m);
+	return names_access_parse(w, strlen(w), a, m);
 }
 
 static int parse_flags(const char *w, int *f, struct msg *m)
 {
-	return flags_parse(w, strlen(w), f, m);
+	return names_flags_parse(w, strlen(w), f, m);
 }
 
 static int parse_prot(const char *w, int *p, struct msg *m)
 {
-	return prot_parse(w, strlen(w), p, m);
+	return names_prot_parse(w, strlen(w), p, m);
 }
 
 static int parse_advice(const char *w, int *a, struct msg *m)
 {
-	return advice_parse(w, strlen(w), a, m);
+	return names_advice_parse(w, strlen(w), a, m);
 }
 
 /* ---- access ----------------------------------------------------------- */
@@ -40,7 +40,7 @@ Test(access, every_word_round_trips)
 		enum access_mode a = (enum access_mode)-1;
 		cr_expect_eq(parse_access(words[i], &a, &m), 0, "%s", words[i]);
 		cr_expect_eq(a, modes[i], "%s", words[i]);
-		cr_expect_str_eq(access_name(modes[i]), words[i]);
+		cr_expect_str_eq(names_access_name(modes[i]), words[i]);
 	}
 }
 
@@ -60,9 +60,9 @@ Test(access, length_is_authoritative)
 {
 	struct msg m = { "" };
 	enum access_mode a;
-	cr_expect_eq(access_parse("readx", 4, &a, &m), 0);
+	cr_expect_eq(names_access_parse("readx", 4, &a, &m), 0);
 	cr_expect_eq(a, ACCESS_READ);
-	cr_expect_eq(access_parse("read", 3, &a, &m), -EINVAL);
+	cr_expect_eq(names_access_parse("read", 3, &a, &m), -EINVAL);
 }
 
 /* ---- flags ------------------------------------------------------------ */
@@ -113,7 +113,7 @@ Test(flags, every_extra_flag_by_name)
 		cr_expect_eq(parse_flags(list, &f, &m), 0, "%s: %s", list, m.text);
 		cr_expect_eq(f, MAP_SHARED | all[i].value, "%s", list);
 		char shown[128];
-		flags_format(f, shown, sizeof shown);
+		names_flags_format(f, shown, sizeof shown);
 		cr_expect_str_eq(shown, list);
 	}
 }
@@ -158,13 +158,13 @@ Test(flags, empty_items_are_refused)
 Test(flags, format_shows_type_then_extras)
 {
 	char buf[128];
-	flags_format(MAP_SHARED, buf, sizeof buf);
+	names_flags_format(MAP_SHARED, buf, sizeof buf);
 	cr_expect_str_eq(buf, "shared");
-	flags_format(MAP_PRIVATE, buf, sizeof buf);
+	names_flags_format(MAP_PRIVATE, buf, sizeof buf);
 	cr_expect_str_eq(buf, "private");
-	flags_format(MAP_PRIVATE | MAP_NORESERVE, buf, sizeof buf);
+	names_flags_format(MAP_PRIVATE | MAP_NORESERVE, buf, sizeof buf);
 	cr_expect_str_eq(buf, "private,noreserve");
-	flags_format(MAP_SHARED | MAP_POPULATE | MAP_STACK, buf, sizeof buf);
+	names_flags_format(MAP_SHARED | MAP_POPULATE | MAP_STACK, buf, sizeof buf);
 	cr_expect_str_eq(buf, "shared,populate,stack");
 }
 
@@ -172,7 +172,7 @@ Test(flags, format_fits_a_small_buffer)
 {
 	char buf[10];
 	memset(buf, 'x', sizeof buf);
-	flags_format(MAP_SHARED | MAP_POPULATE | MAP_NORESERVE, buf, sizeof buf);
+	names_flags_format(MAP_SHARED | MAP_POPULATE | MAP_NORESERVE, buf, sizeof buf);
 	cr_expect_eq(strnlen(buf, sizeof buf), sizeof buf - 1, "truncated, NUL-terminated");
 	cr_expect_str_eq(buf, "shared,po");
 }
@@ -227,15 +227,15 @@ Test(prot, unknown_and_empty_are_refused)
 Test(prot, format)
 {
 	char buf[64];
-	prot_format(PROT_NONE, buf, sizeof buf);
+	names_prot_format(PROT_NONE, buf, sizeof buf);
 	cr_expect_str_eq(buf, "none");
-	prot_format(PROT_READ, buf, sizeof buf);
+	names_prot_format(PROT_READ, buf, sizeof buf);
 	cr_expect_str_eq(buf, "read");
-	prot_format(PROT_READ | PROT_WRITE, buf, sizeof buf);
+	names_prot_format(PROT_READ | PROT_WRITE, buf, sizeof buf);
 	cr_expect_str_eq(buf, "read,write");
-	prot_format(PROT_READ | PROT_WRITE | PROT_EXEC, buf, sizeof buf);
+	names_prot_format(PROT_READ | PROT_WRITE | PROT_EXEC, buf, sizeof buf);
 	cr_expect_str_eq(buf, "read,write,exec");
-	prot_format(PROT_WRITE, buf, sizeof buf);
+	names_prot_format(PROT_WRITE, buf, sizeof buf);
 	cr_expect_str_eq(buf, "write");
 }
 
@@ -372,18 +372,18 @@ Test(advice, negative_numbers_go_to_the_kernel)
 Test(advice, name_length_is_authoritative)
 {
 	int a = -1;
-	cr_expect_eq(advice_parse("dontneedXYZ", 8, &a, NULL), 0);
+	cr_expect_eq(names_advice_parse("dontneedXYZ", 8, &a, NULL), 0);
 	cr_expect_eq(a, MADV_DONTNEED);
-	cr_expect_eq(advice_parse("dontneed", 4, &a, NULL), -EINVAL);
+	cr_expect_eq(names_advice_parse("dontneed", 4, &a, NULL), -EINVAL);
 }
 
 Test(advice, only_hwpoison_and_soft_offline_are_hardware)
 {
-	cr_expect(advice_is_hardware(MADV_HWPOISON));
-	cr_expect(advice_is_hardware(101));
+	cr_expect(names_advice_is_hardware(MADV_HWPOISON));
+	cr_expect(names_advice_is_hardware(101));
 	for (size_t i = 0; i < sizeof known_advice / sizeof *known_advice; i++) {
 		int v = known_advice[i].value;
 		if (v != 100 && v != 101)
-			cr_expect_not(advice_is_hardware(v), "%s", known_advice[i].name);
+			cr_expect_not(names_advice_is_hardware(v), "%s", known_advice[i].name);
 	}
 }

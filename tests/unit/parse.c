@@ -6,11 +6,11 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static struct tokens toks;
+static struct parse_tokens toks;
 
 static void free_toks(void)
 {
-	tokens_free(&toks);
+	parse_tokens_free(&toks);
 }
 
 TestSuite(tokenize, .fini = free_toks);
@@ -20,7 +20,7 @@ TestSuite(line);
 
 static int tok(const char *line, struct msg *m)
 {
-	return tokenize(line, strlen(line), &toks, m);
+	return parse_tokenize(line, strlen(line), &toks, m);
 }
 
 /* Tokenize a line that must be good and check it against want[]. */
@@ -45,16 +45,16 @@ static void expect_tokenize_error(const char *line, const char *message)
 	cr_expect_null(toks.storage);
 }
 
-static struct token T(const char *s)
+static struct parse_token T(const char *s)
 {
-	return (struct token){ (char *)s, strlen(s) };
+	return (struct parse_token){ (char *)s, strlen(s) };
 }
 
 static void expect_number(const char *s, int64_t want)
 {
 	struct msg m = { "" };
 	int64_t v = 12345;
-	struct token t = T(s);
+	struct parse_token t = T(s);
 	int rc = parse_number(&t, &v, &m);
 	cr_expect_eq(rc, 0, "parse_number(%s): %s", s, m.text);
 	cr_expect_eq(v, want, "parse_number(%s) = %lld, wanted %lld", s, (long long)v,
@@ -65,7 +65,7 @@ static void expect_number_error(const char *s, const char *message)
 {
 	struct msg m = { "" };
 	int64_t v = 12345;
-	struct token t = T(s);
+	struct parse_token t = T(s);
 	expect_error(parse_number(&t, &v, &m), EINVAL, m, message);
 	cr_expect_eq(v, 12345, "a refused number leaves the output alone");
 }
@@ -149,8 +149,8 @@ Test(tokenize, hex_escape_of_nul_keeps_the_length)
 	cr_assert_eq(toks.n, 2);
 	cr_expect_eq(toks.v[0].len, 3);
 	cr_expect_eq(memcmp(toks.v[0].text, "a\0b", 3), 0);
-	cr_expect(token_has_nul(&toks.v[0]));
-	cr_expect_not(token_has_nul(&toks.v[1]));
+	cr_expect(parse_token_has_nul(&toks.v[0]));
+	cr_expect_not(parse_token_has_nul(&toks.v[1]));
 }
 
 Test(tokenize, backslash_outside_quotes_is_literal)
@@ -190,7 +190,7 @@ Test(tokenize, line_length_is_authoritative)
 {
 	/* Only the first 5 bytes are the line. */
 	struct msg m = { "" };
-	cr_assert_eq(tokenize("ab cdEFG", 5, &toks, &m), 0);
+	cr_assert_eq(parse_tokenize("ab cdEFG", 5, &toks, &m), 0);
 	cr_assert_eq(toks.n, 2);
 	cr_expect_str_eq(toks.v[1].text, "cd");
 }
@@ -249,19 +249,19 @@ Test(tokenize, tokens_free_is_idempotent)
 {
 	struct msg m = { "" };
 	cr_assert_eq(tok("a b", &m), 0);
-	tokens_free(&toks);
+	parse_tokens_free(&toks);
 	cr_expect_eq(toks.n, 0);
 	cr_expect_null(toks.v);
-	tokens_free(&toks);
+	parse_tokens_free(&toks);
 }
 
 Test(tokenize, token_is_matches_the_whole_word_only)
 {
-	cr_expect(token_is(&(struct token){ "map", 3 }, "map"));
-	cr_expect_not(token_is(&(struct token){ "mapx", 4 }, "map"));
-	cr_expect_not(token_is(&(struct token){ "ma", 2 }, "map"));
-	cr_expect_not(token_is(&(struct token){ "MAP", 3 }, "map"));
-	cr_expect_not(token_is(&(struct token){ "map\0", 4 }, "map"));
+	cr_expect(parse_token_is(&(struct parse_token){ "map", 3 }, "map"));
+	cr_expect_not(parse_token_is(&(struct parse_token){ "mapx", 4 }, "map"));
+	cr_expect_not(parse_token_is(&(struct parse_token){ "ma", 2 }, "map"));
+	cr_expect_not(parse_token_is(&(struct parse_token){ "MAP", 3 }, "map"));
+	cr_expect_not(parse_token_is(&(struct parse_token){ "map\0", 4 }, "map"));
 }
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -391,7 +391,7 @@ Test(number, embedded_nul_is_invalid)
 {
 	struct msg m = { "" };
 	int64_t v = 5;
-	struct token t = { "1\0002", 3 };
+	struct parse_token t = { "1\0002", 3 };
 	cr_expect_eq(parse_number(&t, &v, &m), -EINVAL);
 	cr_expect_eq(v, 5);
 }
@@ -399,7 +399,7 @@ Test(number, embedded_nul_is_invalid)
 Test(number, works_without_a_message)
 {
 	int64_t v;
-	struct token t = T("zz");
+	struct parse_token t = T("zz");
 	cr_expect_eq(parse_number(&t, &v, NULL), -EINVAL);
 }
 
@@ -407,8 +407,8 @@ Test(number, works_without_a_message)
 
 static void expect_split(const char *s, const char *key, const char *value)
 {
-	struct token t = T(s), k, v;
-	cr_assert(split_option(&t, &k, &v), "split_option(%s)", s);
+	struct parse_token t = T(s), k, v;
+	cr_assert(parse_split_option(&t, &k, &v), "parse_split_option(%s)", s);
 	cr_expect_eq(k.len, strlen(key), "key length of %s", s);
 	cr_expect_eq(memcmp(k.text, key, k.len), 0, "key of %s", s);
 	cr_expect_eq(v.len, strlen(value), "value length of %s", s);
@@ -437,14 +437,14 @@ Test(option, splits_at_the_first_equals)
 
 Test(option, no_equals_is_not_an_option)
 {
-	struct token t = T("/tmp/file"), k, v;
-	cr_expect_not(split_option(&t, &k, &v));
+	struct parse_token t = T("/tmp/file"), k, v;
+	cr_expect_not(parse_split_option(&t, &k, &v));
 }
 
 Test(option, equals_after_the_token_length_is_ignored)
 {
-	struct token t = { "abc=d", 3 }, k, v;
-	cr_expect_not(split_option(&t, &k, &v));
+	struct parse_token t = { "abc=d", 3 }, k, v;
+	cr_expect_not(parse_split_option(&t, &k, &v));
 }
 
 /* ---- lines ------------------------------------------------------------ */
@@ -452,35 +452,35 @@ Test(option, equals_after_the_token_length_is_ignored)
 Test(line, stops_before_the_newline)
 {
 	size_t next = 99;
-	cr_expect_eq(next_line("abc\ndef", 7, &next), 3);
+	cr_expect_eq(parse_next_line("abc\ndef", 7, &next), 3);
 	cr_expect_eq(next, 4);
 }
 
 Test(line, without_newline_takes_everything)
 {
 	size_t next = 99;
-	cr_expect_eq(next_line("abc def", 7, &next), 7);
+	cr_expect_eq(parse_next_line("abc def", 7, &next), 7);
 	cr_expect_eq(next, 7);
 }
 
 Test(line, empty_line_before_a_newline)
 {
 	size_t next = 99;
-	cr_expect_eq(next_line("\nabc", 4, &next), 0);
+	cr_expect_eq(parse_next_line("\nabc", 4, &next), 0);
 	cr_expect_eq(next, 1);
 }
 
 Test(line, empty_buffer)
 {
 	size_t next = 99;
-	cr_expect_eq(next_line("", 0, &next), 0);
+	cr_expect_eq(parse_next_line("", 0, &next), 0);
 	cr_expect_eq(next, 0);
 }
 
 Test(line, newline_past_len_is_not_seen)
 {
 	size_t next = 99;
-	cr_expect_eq(next_line("ab\ncd", 2, &next), 2);
+	cr_expect_eq(parse_next_line("ab\ncd", 2, &next), 2);
 	cr_expect_eq(next, 2);
 }
 
@@ -490,7 +490,7 @@ Test(line, walks_every_line)
 	const char *want[] = { "one", "two", "", "four" };
 	size_t at = 0, len = sizeof buf - 1;
 	for (int i = 0; i < 4; i++) {
-		size_t next, n = next_line(buf + at, len - at, &next);
+		size_t next, n = parse_next_line(buf + at, len - at, &next);
 		cr_expect_eq(n, strlen(want[i]), "line %d", i);
 		cr_expect_eq(memcmp(buf + at, want[i], n), 0, "line %d", i);
 		at += next;

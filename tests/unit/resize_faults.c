@@ -156,8 +156,8 @@ struct setup {
 static struct mapping *make(const struct setup *s, const char **path)
 {
 	size_t p = (size_t)page();
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.flags = s->flags;
 	r.length = (int64_t)(s->map_pages * p);
 	if (!s->anonymous) {

@@ -63,7 +63,7 @@ static char *listing(void)
 	struct table_entry *v;
 	size_t n;
 	cr_assert_eq(table_list(&T, &v, &n), 0);
-	char *out = calloc(1, n * (MAPPING_NAME_MAX + 1) + 1);
+	char *out = calloc(1, n * (MAPNAME_MAX + 1) + 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			strcat(out, ",");
@@ -96,7 +96,7 @@ Test(names, valid_names)
 	const char *good[] = { "a", "Z", "9", "a.b", "a-b", "a_b", "-x", "_", "x.",
 			       "0123456789012345678901234567890123456789012345678901234567890123" };
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
-		cr_expect(name_is_valid(good[i], strlen(good[i])), "[%s]", good[i]);
+		cr_expect(mapname_valid(good[i], strlen(good[i])), "[%s]", good[i]);
 		struct msg msg = { "" };
 		cr_expect_not_null(reserve_in(&T, good[i], &msg), "[%s]: %s", good[i], msg.text);
 	}
@@ -107,7 +107,7 @@ Test(names, invalid_names_are_einval)
 	const char *bad[] = { "", ".", "..", ".hidden", "a/b", "a b", "a*", "caf\xc3\xa9",
 			      "a\nb", "01234567890123456789012345678901234567890123456789012345678901234" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		cr_expect_not(name_is_valid(bad[i], strlen(bad[i])), "[%s]", bad[i]);
+		cr_expect_not(mapname_valid(bad[i], strlen(bad[i])), "[%s]", bad[i]);
 		struct msg msg = { "" };
 		cr_expect_null(reserve_in(&T, bad[i], &msg), "[%s] is refused", bad[i]);
 		/* Messages are one line: control bytes in them read as \xHH. */
@@ -125,7 +125,7 @@ Test(names, invalid_names_are_einval)
 
 Test(names, nul_byte_makes_a_name_invalid)
 {
-	cr_expect_not(name_is_valid("a\0b", 3));
+	cr_expect_not(mapname_valid("a\0b", 3));
 	struct mapping *m = mapping_new();
 	struct msg msg = { "" };
 	cr_expect_eq(table_reserve(&T, m, "a\0b", 3, &msg), -EINVAL);
@@ -409,8 +409,8 @@ Test(limits, stats_count_mappings_and_bytes)
 	struct mapping *m = mapping_new();
 	struct msg msg = { "" };
 	cr_assert_eq(table_reserve(&t, m, NULL, 0, &msg), 0);
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.length = 3 * page();
 	cr_assert_eq(mapping_establish(m, &r, &t.budget, &msg), 0, "%s", msg.text);
 	table_publish(&t, m);
@@ -434,8 +434,8 @@ Test(limits, destroy_closes_and_flushes_every_mapping)
 	struct mapping *m = mapping_new();
 	struct msg msg = { "" };
 	cr_assert_eq(table_reserve(&t, m, "f", 1, &msg), 0);
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = path;
 	cr_assert_eq(mapping_establish(m, &r, &t.budget, &msg), 0, "%s", msg.text);
 	table_publish(&t, m);
@@ -549,18 +549,18 @@ Test(per_user, a_users_budget_takes_from_the_total_too)
 	struct user_account *ua = table_account(&t, a), *ub = table_account(&t, b);
 	cr_assert(ua && ub && ua != ub);
 	cr_expect_null(table_account(&t, reserve_as(&t, 0, &msg)), "the exempt uid has none");
-	cr_expect_eq(budget_take(&ua->bytes, 6001, &msg), -ENOSPC);
+	cr_expect_eq(mapping_budget_take(&ua->bytes, 6001, &msg), -ENOSPC);
 	cr_expect_str_eq(msg.text, "user_max_bytes reached: 0 bytes mapped, limit 6000");
-	cr_expect_eq(budget_take(&ua->bytes, 6000, &msg), 0);
+	cr_expect_eq(mapping_budget_take(&ua->bytes, 6000, &msg), 0);
 	/* b's share has room, the total has not: neither budget is charged. */
-	cr_expect_eq(budget_take(&ub->bytes, 5000, &msg), -ENOSPC);
+	cr_expect_eq(mapping_budget_take(&ub->bytes, 5000, &msg), -ENOSPC);
 	cr_expect_str_eq(msg.text, "max_bytes reached: 6000 bytes mapped, limit 10000");
 	cr_expect_eq(atomic_load(&ub->bytes.used), 0);
 	cr_expect_eq(atomic_load(&t.budget.used), 6000);
-	budget_give(&ua->bytes, 6000);
+	mapping_budget_give(&ua->bytes, 6000);
 	cr_expect_eq(atomic_load(&t.budget.used), 0, "giving back gives to the total");
-	cr_expect_eq(budget_take(&ub->bytes, 5000, &msg), 0, "%s", msg.text);
-	budget_give(&ub->bytes, 5000);
+	cr_expect_eq(mapping_budget_take(&ub->bytes, 5000, &msg), 0, "%s", msg.text);
+	mapping_budget_give(&ub->bytes, 5000);
 	table_destroy(&t);
 }
 

@@ -61,11 +61,11 @@ static int syncs_of(void *data, size_t len)
 
 static struct mapping *map_as(const char *access_word, int flags)
 {
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = make_abc_file(2 * (size_t)page());
 	if (access_word) {
-		cr_assert_eq(access_parse(access_word, strlen(access_word), &r.access, NULL), 0);
+		cr_assert_eq(names_access_parse(access_word, strlen(access_word), &r.access, NULL), 0);
 	}
 	if (flags)
 		r.flags = flags;
@@ -146,11 +146,11 @@ static struct mapping *table_map(const char *name, const char *access_word, int 
 	struct mapping *m = mapping_new();
 	cr_assert_not_null(m);
 	cr_assert_eq(table_reserve(&T, m, name, strlen(name), NULL), 0);
-	struct map_request r;
-	map_request_init(&r);
+	struct mapping_request r;
+	mapping_request_init(&r);
 	r.source = make_abc_file(2 * (size_t)page());
 	if (access_word)
-		cr_assert_eq(access_parse(access_word, strlen(access_word), &r.access, NULL), 0);
+		cr_assert_eq(names_access_parse(access_word, strlen(access_word), &r.access, NULL), 0);
 	if (flags)
 		r.flags = flags;
 	struct msg msg = { "" };
