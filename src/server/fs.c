@@ -697,6 +697,11 @@ static int truncate_inode(struct server *s, fuse_req_t req, fuse_ino_t ino, off_
 	if (!tree_ino_is_mapping(ino))
 		return ino == NODE_CTL ? 0 : -EACCES;
 	enum kind k = tree_ino_kind(ino);
+	/* `> stream` (O_TRUNC, which comes as a SETATTR of size 0 with no
+	 * handle) is accepted and changes nothing, as for ctl, size and pos:
+	 * stream writes at pos. Other sizes are refused. */
+	if (k == KIND_STREAM)
+		return size == 0 ? 0 : -EACCES;
 	if (k != KIND_DATA)
 		return (k == KIND_CTL || k == KIND_SIZE || k == KIND_POS) ? 0 : -EACCES;
 	/* ftruncate acts on the open file's mapping, closed or not (ENXIO). */
@@ -856,8 +861,12 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	/* Large requests: one round trip per MiB of data. */
 	conn->max_write = MAX_IO;
 	conn->max_readahead = MAX_IO;
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* No atomic O_TRUNC: with it, the kernel sets a control file's size to
+	 * 0 once `echo CMD > ctl` has opened it, and from then on every write
+	 * to that ctl passes its end, which the kernel runs one at a time under
+	 * the inode lock (a slow command would hold up every other, issue 9).
+	 * Without it, O_TRUNC comes as a SETATTR, whose reply keeps the size. */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	passthrough_init(((struct server *)userdata)->pt, conn);
 }
 

@@ -74,12 +74,12 @@ static bool in_write(pid_t pid)
 
 /* Start the slow command in a child and wait until it is inside its
  * write(), then a little more, so that it holds whatever it takes. */
-static pid_t start_slow(const char *ctl, const char *command)
+static pid_t start_slow_opened(const char *ctl, const char *command, int oflags)
 {
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		int fd = open(ctl, O_RDWR);
+		int fd = open(ctl, oflags);
 		ssize_t n = fd < 0 ? -1 : write(fd, command, strlen(command));
 		_exit(n < 0 ? 1 : 0);
 	}
@@ -90,6 +90,11 @@ static pid_t start_slow(const char *ctl, const char *command)
 	usleep(200 * 1000);
 	cr_assert(in_write(pid), "the slow command was not slow");
 	return pid;
+}
+
+static pid_t start_slow(const char *ctl, const char *command)
+{
+	return start_slow_opened(ctl, command, O_RDWR);
 }
 
 static void finish_slow(pid_t pid)
@@ -135,6 +140,24 @@ Test(ctl_parallel, slow_map_does_not_hold_up_a_fresh_open)
 	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick" };
 	long long took = expect_quick(&q, slow);
 	cr_log_info("a 4 KiB map beside a slow one took %lld ms", took);
+	finish_slow(slow);
+	cr_expect(attr_num(&A, "quick", "size") == 4096);
+}
+
+/* `echo CMD > ctl` opens with O_TRUNC. With FUSE's atomic O_TRUNC the
+ * kernel then sets the ctl's size to 0, and every later write, this one's
+ * and other clients', passes the end and runs alone: the server asks for
+ * O_TRUNC as a SETATTR instead, whose reply keeps the size. */
+Test(ctl_parallel, a_shell_redirect_does_not_make_writes_wait)
+{
+	int fd = open(mp(&A, "ctl"), O_WRONLY | O_TRUNC);
+	cr_assert(fd >= 0);
+	const char *first = "map anon length=4096 name=first";
+	cr_assert_eq(write(fd, first, strlen(first)), (ssize_t)strlen(first));
+	close(fd);
+	pid_t slow = start_slow_opened(mp(&A, "ctl"), SLOW_MAP, O_WRONLY | O_TRUNC);
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick" };
+	expect_quick(&q, slow);
 	finish_slow(slow);
 	cr_expect(attr_num(&A, "quick", "size") == 4096);
 }
