@@ -5,22 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Undo mountinfo's octal escapes (\040 for a space, \011, \012, \134) in
- * place; anything else stays as it is. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
+#include "core/mountinfo.h"
 
 /* The n-th space-separated field of line (from 0), cut out in place. */
 static char *field_at(char *line, int n, char **rest)
@@ -56,7 +41,7 @@ bool mmapfs_mounted_at(FILE *mountinfo, const char *path)
 		char *rest, *point = field_at(line, 4, &rest);
 		if (!point)
 			continue;
-		unescape_octal(point);
+		mountinfo_unescape(point);
 		if (strcmp(point, path) == 0)
 			found = is_mmapfs(rest); /* later lines are mounted on top */
 	}
