@@ -21,8 +21,8 @@ static const char *script(void)
 	return s && *s ? s : PYSIDE_SCRIPT;
 }
 
-/* The Python that decides: $MMAPFS_PYTHON, else python3.13 (on PATH or
- * in pyenv's versions), else python3. The SPEC follows CPython 3.13, so a
+/* The Python that decides: $MMAPFS_PYTHON, else python3.13 (on PATH, in
+ * pyenv's versions, or /usr/local/bin), else python3. The SPEC follows CPython 3.13, so a
  * python3 older than that is used only outside CI, and says so. */
 static char python[4096];
 
@@ -32,6 +32,8 @@ static void need_python(void)
 	char *found = sh_out(&st, NULL,
 			     "for p in \"$MMAPFS_PYTHON\" python3.13 "
 			     "\"$(pyenv root 2>/dev/null || echo /nonexistent)\"/versions/3.13*/bin/python3.13 "
+			     "\"$HOME\"/.pyenv/versions/3.13*/bin/python3.13 "
+			     "/root/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 "
 			     "python3; do [ -n \"$p\" ] && \"$p\" -c 'import mmap' 2>/dev/null && "
 			     "{ command -v \"$p\"; exit 0; }; done; exit 1");
 	if (st != 0) {
