@@ -16,7 +16,8 @@
 
 enum column {
 	COL_NAME, COL_SOURCE, COL_ACCESS, COL_FLAGS, COL_PROT, COL_OFFSET, COL_SIZE,
-	COL_FILESIZE, COL_POS, COL_PAGES, COL_RES, COL_RESPCT, COL_ADDR, COL_PASSTHROUGH, COLS
+	COL_FILESIZE, COL_POS, COL_PAGES, COL_RES, COL_RESPCT, COL_DIRTY, COL_ADDR, COL_PASSTHROUGH,
+	COLS
 };
 
 static const struct column_def columns[COLS] = {
@@ -35,6 +36,8 @@ static const struct column_def columns[COLS] = {
 	[COL_RES] = { "RES", "resident memory: the pages in memory, in bytes", CK_SIZE, 0,
 		      SCOLS_FL_RIGHT },
 	[COL_RESPCT] = { "RES%", "the share of the pages in memory", CK_TEXT, 0, SCOLS_FL_RIGHT },
+	[COL_DIRTY] = { "DIRTY", "written pages not yet written back to the file (pages D), in bytes",
+			CK_SIZE, 0, SCOLS_FL_RIGHT },
 	[COL_ADDR] = { "ADDR", "the address range in the server, from smaps", CK_TEXT, 0, 0 },
 	[COL_PASSTHROUGH] = { "PASSTHROUGH", "with mmapfs -o passthrough: yes, or no and why",
 			      CK_TEXT, 0, 0 },
@@ -47,8 +50,9 @@ static const char *const column_attr[COLS] = {
 	[COL_FILESIZE] = "filesize", [COL_POS] = "pos",
 };
 
-#define LS_DEFAULT "NAME,SOURCE,ACCESS,FLAGS,PROT,OFFSET,SIZE,POS,RES,RES%"
-#define INFO_DEFAULT "NAME,SOURCE,ACCESS,FLAGS,PROT,OFFSET,SIZE,FILESIZE,POS,PAGES,RES,RES%,ADDR"
+#define LS_DEFAULT "NAME,SOURCE,ACCESS,FLAGS,PROT,OFFSET,SIZE,POS,RES,RES%,DIRTY"
+#define INFO_DEFAULT \
+	"NAME,SOURCE,ACCESS,FLAGS,PROT,OFFSET,SIZE,FILESIZE,POS,PAGES,RES,RES%,DIRTY,ADDR"
 
 void command_columns(const struct command *c, FILE *out)
 {
@@ -61,7 +65,7 @@ struct row {
 	const char *mount, *name;
 	bool pages_read;
 	int pages_rc;
-	uint64_t pages, resident;
+	uint64_t pages, resident, dirty;
 	int err[COLS];		/* why a cell is empty (info shows it) */
 };
 
@@ -70,10 +74,13 @@ struct row {
  * kernel's one shared zero page, which costs this mapping nothing). */
 static void count_resident(const char *text, struct row *r)
 {
-	r->pages = r->resident = 0;
-	for (const char *p = text; *p && *p != '\n'; p++, r->pages++)
+	r->pages = r->resident = r->dirty = 0;
+	for (const char *p = text; *p && *p != '\n'; p++, r->pages++) {
 		if (!strchr(".SGZ", *p))
 			r->resident++;
+		if (*p == 'D')
+			r->dirty++;
+	}
 }
 
 static int load_pages(struct row *r)
@@ -175,7 +182,7 @@ static int passthrough_text(struct row *r, char *buf, size_t cap)
 	return 0;
 }
 
-/* A computed cell: from pages (PAGES, RES, RES%) or smaps (ADDR). */
+/* A computed cell: from pages (PAGES, RES, RES%, DIRTY) or smaps (ADDR). */
 static int computed_cell(const struct invocation *inv, struct row *r, struct libscols_line *ln,
 			 size_t i, int col)
 {
@@ -201,6 +208,8 @@ static int computed_cell(const struct invocation *inv, struct row *r, struct lib
 		return cell_number(ln, i, r->pages);
 	if (col == COL_RES)
 		return cell_size(inv, ln, i, r->resident * (uint64_t)sysconf(_SC_PAGESIZE));
+	if (col == COL_DIRTY)
+		return cell_size(inv, ln, i, r->dirty * (uint64_t)sysconf(_SC_PAGESIZE));
 	share_text(r->resident, r->pages, buf, sizeof buf);
 	return cell_text(ln, i, buf);
 }

@@ -657,11 +657,11 @@ Test(mmapctl, ls_lists_every_mapping_in_name_order)
 	expect_ok(&r, "0\n1\n10\nb\n");
 	ctl(&r, "ls", "-r", NULL);
 	const char *out = out_of(&r);
-	cr_expect(strncmp(out, "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS RES RES%\n0 ",
-			  57) == 0, "the default columns: %s", out);
+	cr_expect(strncmp(out, "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS RES RES% DIRTY\n0 ",
+			  63) == 0, "the default columns: %s", out);
 	for (int i = 1; i <= 4; i++) {
 		char cells[12][256];
-		cr_expect_eq(fields(line_of(out, i), cells, 12), 10, "line %d: %s", i, out);
+		cr_expect_eq(fields(line_of(out, i), cells, 12), 11, "line %d: %s", i, out);
 	}
 	cr_expect_null(line_of(out, 5), "four mappings: %s", out);
 }
@@ -693,6 +693,30 @@ Test(mmapctl, ls_shows_the_resident_share_from_pages)
 }
 
 
+/* DIRTY: the pages `pages` shows as D, written but not yet written back
+ * (a file on ext4, as the scratch directory in /tmp is; needs root for
+ * /proc/kpageflags, as the tests run). */
+Test(mmapctl, ls_dirty_counts_pages_not_yet_written_back)
+{
+	size_t len = 4 * (size_t)PAGE;
+	const char *f = scratch_file("dirty", "", len);
+	int fd = open(f, O_RDONLY); /* clean before the test writes */
+	cr_assert(fd >= 0 && fsync(fd) == 0);
+	close(fd);
+	map_ok(&M, "%s name=d", f);
+	cr_assert_eq(pwrite_at(mp(&M, "maps/d/data"), "w", 1, PAGE), 0);
+	struct run r;
+	ctl(&r, "ls", "-rnb", "-o", "DIRTY", NULL);
+	/* Dirtiness is the kernel's, per folio: the written page, and the
+	 * others of its folio where the page cache holds large ones. */
+	long dirty = strtol(out_of(&r), NULL, 10);
+	cr_expect(dirty >= PAGE && dirty <= (long)len && dirty % PAGE == 0, "DIRTY %s",
+		  out_of(&r));
+	cmd(&M, "maps/d/ctl", "flush", NULL, 0);
+	ctl(&r, "ls", "-rnb", "-o", "NAME,DIRTY", NULL);
+	expect_ok(&r, "d 0\n");
+}
+
 Test(mmapctl, ls_raw_escapes_blanks_so_awk_can_split)
 {
 	const char *f = scratch_file("two words\there", "abc", 3);
@@ -710,8 +734,8 @@ Test(mmapctl, ls_output_columns_add_and_refuse)
 	struct run r;
 	ctl(&r, "ls", "-r", "-o", "+ADDR,FILESIZE", NULL);
 	const char *out = out_of(&r);
-	cr_expect(strncmp(out, "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS RES RES% ADDR "
-			       "FILESIZE\n", 66) == 0, "%s", out);
+	cr_expect(strncmp(out, "NAME SOURCE ACCESS FLAGS PROT OFFSET SIZE POS RES RES% DIRTY ADDR "
+			       "FILESIZE\n", 72) == 0, "%s", out);
 	ctl(&r, "ls", "-o", "NAME,BOGUS", NULL);
 	expect_usage(&r, "-o: unknown column 'BOGUS' (see --list-columns)");
 	ctl(&r, "ls", "-o", NULL);
@@ -781,7 +805,8 @@ Test(mmapctl, ls_json_has_every_field_typed_as_lsblk_does)
 		 "assert z['size'] == '0B' and z['pages'] == 0, z\n"
 		 "assert z['res%%'] is None and z['addr'] is None, z\n"
 		 "assert sorted(b) == sorted(['name', 'source', 'access', 'flags', 'prot', 'offset',"
-		 " 'size', 'pos', 'res', 'res%%', 'addr', 'filesize', 'pages']), b\n",
+		 " 'size', 'pos', 'res', 'res%%', 'dirty', 'addr', 'filesize', 'pages']), b\n"
+		 "assert b['dirty'] == '0B', b\n",
 		 f, PAGE);
 	expect_json(out_of(&r), script);
 	ctl(&r, "ls", "--json", "-b", "-o", "NAME,SIZE,RES,FILESIZE", NULL);
@@ -810,7 +835,7 @@ Test(mmapctl, ls_json_stays_valid_utf8_for_any_path)
 Test(mmapctl, list_columns_and_help_name_every_column)
 {
 	const char *cols[] = { "NAME", "SOURCE", "ACCESS", "FLAGS", "PROT", "OFFSET", "SIZE",
-			       "FILESIZE", "POS", "PAGES", "RES", "RES%", "ADDR" };
+			       "FILESIZE", "POS", "PAGES", "RES", "RES%", "DIRTY", "ADDR" };
 	struct run r;
 	ctl(&r, "ls", "--list-columns", NULL);
 	const char *list = out_of(&r);
@@ -859,7 +884,8 @@ Test(mmapctl, info_shows_every_attribute)
 		 "assert (i['size'], i['filesize'], i['pos'], i['offset'], i['pages']) == "
 		 "(10, 10, 3, 0, 1), i\n"
 		 "assert isinstance(i['res'], int) and i['prot'] == 'read,write', i\n"
-		 "assert len(i) == 13, i\n", f);
+		 "assert i['dirty'] == 0, i\n"
+		 "assert len(i) == 14, i\n", f);
 	expect_json(out_of(&r), script);
 	ctl(&r, "info", "nosuch", NULL);
 	expect_fail(&r, 1, "mmapctl: no mapping named 'nosuch'\n");
@@ -1590,7 +1616,7 @@ Test(offline, man_page_lists_every_command_option_and_column)
 	}
 	char *columns = man_section(r.out, "COLUMNS");
 	const char *cols[] = { "NAME", "SOURCE", "ACCESS", "FLAGS", "PROT", "OFFSET", "SIZE",
-			       "FILESIZE", "POS", "PAGES", "RES", "RES%", "ADDR" };
+			       "FILESIZE", "POS", "PAGES", "RES", "RES%", "DIRTY", "ADDR" };
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		char item[32];
 		snprintf(item, sizeof item, "\n       %s ", cols[i]);
