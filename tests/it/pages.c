@@ -790,7 +790,7 @@ Test(client, pages_draws_the_new_states_and_counts_them)
 				 NULL), 0);
 	cr_expect(strstr(out, "\033[0;97;45mG"), "guard pages have a colour: %s", out);
 	/* ls: only the copy holds memory (not the zero page, not the guard). */
-	cr_assert_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "ls", NULL), 0);
+	cr_assert_eq(mmapctl_run(out, sizeof out, OP_TIMEOUT_MS, "ls", "-n", "-o", "RES%", NULL), 0);
 	cr_expect(strstr(out, "17%\n"), "1 of 6 pages: %s", out);
 }
 
