@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,7 @@ static int getattr_attr(struct server *s, fuse_ino_t ino, struct stat *st)
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	ino = tree_ino_canonical(ino);
 	struct stat st;
 	int rc = getattr_attr(server_of(req), ino, &st);
 	if (rc < 0)
@@ -270,6 +272,19 @@ static void reply_entry(fuse_req_t req, const struct stat *st, double entry_time
 	fuse_reply_entry(req, &e);
 }
 
+/* The root ctl: a node id of its own for each lookup (see tree.h), never
+ * cached, so that each open of ctl comes with a new one. */
+static void reply_ctl_entry(fuse_req_t req, const struct stat *st)
+{
+	static _Atomic uint64_t lookups;
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof e);
+	e.ino = TREE_CTL_OWN_FIRST + atomic_fetch_add(&lookups, 1) % TREE_CTL_OWN_FIRST;
+	e.attr = *st;
+	e.entry_timeout = 0;
+	fuse_reply_entry(req, &e);
+}
+
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct server *s = server_of(req);
@@ -280,6 +295,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		enum node n = tree_root_lookup(name);
 		if (n != NODE_NONE)
 			rc = root_attr(s, n, &st);
+		if (rc == 0 && n == NODE_CTL)
+			return reply_ctl_entry(req, &st);
 		if (rc == 0)
 			return reply_entry(req, &st, FIXED_ENTRY_TIMEOUT);
 	} else if (parent == NODE_MAPS) {
@@ -344,6 +361,7 @@ static bool dir_entry_at(struct server *s, fuse_ino_t ino, const struct open_fil
 
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	ino = tree_ino_canonical(ino);
 	struct server *s = server_of(req);
 	struct stat st;
 	int rc = inode_attr(s, ino, &st);
@@ -502,6 +520,7 @@ static int open_mapping_file(struct server *s, fuse_req_t req, fuse_ino_t ino,
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	ino = tree_ino_canonical(ino);
 	struct server *s = server_of(req);
 	struct open_file *f = new_file(s);
 	int rc = !f ? -ENOMEM
@@ -718,6 +737,7 @@ static int truncate_inode(struct server *s, fuse_req_t req, fuse_ino_t ino, off_
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
+	ino = tree_ino_canonical(ino);
 	struct server *s = server_of(req);
 	int rc = 0;
 	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
@@ -798,6 +818,7 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
+	ino = tree_ino_canonical(ino);
 	struct server *s = server_of(req);
 	if (!passthrough_wanted(s->pt)) {
 		fuse_reply_err(req, ENOSYS);
@@ -825,6 +846,7 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 
 static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	ino = tree_ino_canonical(ino);
 	if (!passthrough_wanted(server_of(req)->pt)) {
 		fuse_reply_err(req, ENOSYS);
 		return;

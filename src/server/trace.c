@@ -46,6 +46,7 @@ static void note(const char *fmt, ...)
  * gone (or not yet there) is shown by inode number. */
 static void note_node(struct server *s, fuse_ino_t ino)
 {
+	ino = tree_ino_canonical(ino);
 	if (!tree_ino_is_mapping(ino)) {
 		const char *name = ino == NODE_ROOT ? "/" : tree_root_name((enum node)ino);
 		if (name)
@@ -119,6 +120,7 @@ static void finish(const char *fmt, ...)
 
 static bool takes_commands(fuse_ino_t ino)
 {
+	ino = tree_ino_canonical(ino);
 	if (!tree_ino_is_mapping(ino))
 		return ino == NODE_CTL;
 	enum kind k = tree_ino_kind(ino);

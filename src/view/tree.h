@@ -24,6 +24,18 @@ enum node {
 	NODE_ROOT_LAST = NODE_MAPS,
 };
 
+/* Each lookup of the root ctl gets a node id of its own, from this one up,
+ * so that every open of ctl has an inode of its own: the kernel takes an
+ * inode's lock alone to truncate it (`echo CMD > ctl` opens with O_TRUNC),
+ * which would otherwise wait for a slow command on any other open of ctl.
+ * Every such id is the root ctl (tree_ino_canonical); stat shows NODE_CTL. */
+#define TREE_CTL_OWN_FIRST ((uint64_t)1 << 62)
+
+static inline uint64_t tree_ino_canonical(uint64_t ino)
+{
+	return ino >= TREE_CTL_OWN_FIRST ? NODE_CTL : ino;
+}
+
 /* Kinds of file inside maps/NAME/. */
 enum kind {
 	KIND_DIR = 0,

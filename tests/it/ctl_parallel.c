@@ -107,12 +107,13 @@ struct quick {
 	int fd;			/* an open control file, or -1: open path afresh */
 	const char *path;
 	const char *command;
+	int oflags;		/* for a fresh open; 0: O_RDWR */
 };
 
 static int quick_write(void *ctx, int out)
 {
 	struct quick *q = ctx;
-	int fd = q->fd >= 0 ? q->fd : open(q->path, O_RDWR);
+	int fd = q->fd >= 0 ? q->fd : open(q->path, q->oflags ? q->oflags : O_RDWR);
 	if (fd < 0)
 		return 100;
 	ssize_t n = write(fd, q->command, strlen(q->command));
@@ -137,7 +138,7 @@ static long long expect_quick(struct quick *q, pid_t slow)
 Test(ctl_parallel, slow_map_does_not_hold_up_a_fresh_open)
 {
 	pid_t slow = start_slow(mp(&A, "ctl"), SLOW_MAP);
-	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick" };
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
 	long long took = expect_quick(&q, slow);
 	cr_log_info("a 4 KiB map beside a slow one took %lld ms", took);
 	finish_slow(slow);
@@ -156,7 +157,20 @@ Test(ctl_parallel, a_shell_redirect_does_not_make_writes_wait)
 	cr_assert_eq(write(fd, first, strlen(first)), (ssize_t)strlen(first));
 	close(fd);
 	pid_t slow = start_slow_opened(mp(&A, "ctl"), SLOW_MAP, O_WRONLY | O_TRUNC);
-	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick" };
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
+	expect_quick(&q, slow);
+	finish_slow(slow);
+	cr_expect(attr_num(&A, "quick", "size") == 4096);
+}
+
+/* Both as a shell sends them, `echo CMD > ctl`: the quick one's open
+ * truncates, which takes the inode's lock alone; each lookup of ctl has an
+ * inode of its own, so it is not the slow one's. */
+Test(ctl_parallel, two_shell_redirects_run_side_by_side)
+{
+	pid_t slow = start_slow_opened(mp(&A, "ctl"), SLOW_MAP, O_WRONLY | O_TRUNC);
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick",
+			   O_WRONLY | O_TRUNC };
 	expect_quick(&q, slow);
 	finish_slow(slow);
 	cr_expect(attr_num(&A, "quick", "size") == 4096);
@@ -178,7 +192,7 @@ Test(ctl_parallel, slow_map_does_not_hold_up_a_long_used_open)
 	for (int round = 0; round < 3; round++)
 		cr_assert_eq(write(fd, batch, used), (ssize_t)used, "%s", strerror(errno));
 	pid_t slow = start_slow(mp(&A, "ctl"), SLOW_MAP);
-	struct quick q = { fd, mp(&A, "ctl"), "map anon length=4096 name=quick" };
+	struct quick q = { fd, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
 	expect_quick(&q, slow);
 	finish_slow(slow);
 	close(fd);
@@ -194,7 +208,7 @@ Test(ctl_parallel, slow_touch_does_not_hold_up_a_mapping_ctl)
 			      out, sizeof out), 0, "%s", out);
 	/* touch reads every page of 16 GiB (each the zero page): seconds. */
 	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "touch");
-	struct quick q = { -1, mp(&A, "maps/y/ctl"), "find x 0 1" };
+	struct quick q = { -1, mp(&A, "maps/y/ctl"), "find x 0 1", 0 };
 	expect_quick(&q, slow);
 	finish_slow(slow);
 }
