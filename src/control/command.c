@@ -106,6 +106,20 @@ static int map_option(struct map_options *o, const struct parse_token *tok, stru
 	}
 }
 
+static int owned_ranges(const struct command_env *env, struct addr_range **out, size_t *n);
+
+/* What the caller holds locked beside their flags=locked mappings (which
+ * *counter counts): the ranges `lock` locked, measured from the VMAs. */
+static uint64_t locked_beside(const struct command_env *env, _Atomic uint64_t *counter)
+{
+	struct addr_range *mine = NULL;
+	size_t n = 0;
+	int64_t all = owned_ranges(env, &mine, &n) < 0 ? 0 : memlock_bytes_in(mine, n);
+	free(mine);
+	uint64_t counted = counter ? atomic_load(counter) : 0;
+	return all > 0 && (uint64_t)all > counted ? (uint64_t)all - counted : 0;
+}
+
 static int run_map(const struct command_env *env, const struct parse_tokens *t,
 		   char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
@@ -141,6 +155,8 @@ static int run_map(const struct command_env *env, const struct parse_tokens *t,
 		/* A user's bytes count against their own share and the total. */
 		struct user_account *a = table_account(env->table, m);
 		o.req.locked_held = table_locked_counter(env->table, m->uid);
+		if (o.req.flags & MAP_LOCKED)
+			o.req.locked_beside = locked_beside(env, o.req.locked_held);
 		rc = mapping_establish(m, &o.req, a ? &a->bytes : &env->table->budget, msg);
 		if (rc == 0) {
 			table_publish(env->table, m);

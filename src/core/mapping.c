@@ -535,9 +535,11 @@ static int take_resources(const struct mapping_request *r, struct mapping_budget
 	if (rc < 0 || !(flags & MAP_LOCKED))
 		return rc;
 	uint64_t want = pages_of(length);
-	_Atomic uint64_t scratch = 0;
+	_Atomic uint64_t scratch = 0, *held = r->locked_held ? r->locked_held : &scratch;
 	const struct memlock_rights *rights = memlock_rights_of(r->memlock);
-	rc = memlock_take(rights, r->locked_held ? r->locked_held : &scratch, want, msg);
+	rc = memlock_permit(rights, atomic_load(held) + r->locked_beside, want, msg);
+	if (rc == 0)
+		rc = memlock_take(rights, held, want, msg);
 	if (rc < 0)
 		mapping_budget_give(budget, length);
 	else

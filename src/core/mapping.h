@@ -58,6 +58,9 @@ struct mapping_request {
 	 * the bytes they hold locked (NULL: nobody may lock). */
 	const struct memlock_source *memlock;
 	_Atomic uint64_t *locked_held;
+	/* flags=locked: what the caller holds locked outside *locked_held
+	 * (ranges the `lock` command locked), so both count against one limit. */
+	uint64_t locked_beside;
 };
 
 void mapping_request_init(struct mapping_request *r);

@@ -716,6 +716,25 @@ Test(pages, lock_is_bounded_by_the_caller_s_RLIMIT_MEMLOCK)
 	run_ok("k", "lock");
 }
 
+/* One limit for both ways of locking: pages the `lock` command locked count
+ * against a later `map ... flags=locked`, and the other way round. */
+Test(pages, lock_and_flags_locked_share_one_limit)
+{
+	map_ok(&M, "anon length=%ld flags=private name=k", 8 * PAGE);
+	cr_expect_eq(limited("lock 0 16384", 4 * PAGE), 0, "4 pages, all of the limit");
+	struct limited_lock l = { mp(&M, "ctl"), NULL, 4 * PAGE };
+	char map[128];
+	snprintf(map, sizeof map, "map anon length=%ld flags=private,locked name=lk", PAGE);
+	l.command = map;
+	cr_expect_eq(run_limited(OP_TIMEOUT_MS, lock_without_cap, &l, NULL, 0, NULL), ENOMEM,
+		     "a locked map past what lock took");
+	cr_expect_eq(limited("unlock", 4 * PAGE), 0);
+	cr_expect_eq(run_limited(OP_TIMEOUT_MS, lock_without_cap, &l, NULL, 0, NULL), 0,
+		     "room again once unlocked");
+	cr_expect_eq(limited("lock 0 16384", 4 * PAGE), ENOMEM,
+		     "the locked map's page counts against lock too");
+}
+
 /* ---- resident ------------------------------------------------------------- */
 
 Test(pages, resident_counts_no_zero_pages)
