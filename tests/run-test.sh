@@ -24,6 +24,9 @@ export TMPDIR
 rc=$?
 # Leftovers can only come from a test that crashed past its own clean-up.
 awk -v d="$TMPDIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | while read -r m; do
+	# /proc/mounts writes a space as \040 (a tab \011, a newline \012):
+	# printf %b turns those octal escapes back into the path's bytes.
+	m=$(printf '%b' "$m")
 	echo "# cleaning up a mount left behind: $m"
 	fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m"
 done
