@@ -72,8 +72,20 @@ static bool in_write(pid_t pid)
 #endif
 }
 
-/* Start the slow command in a child and wait until it is inside its
- * write(), then a little more, so that it holds whatever it takes. */
+/* Wait until the slow command's child is inside its write(), then a little
+ * more, so that it holds whatever it takes. */
+static pid_t await_slow(pid_t pid)
+{
+	long long give_up = now_ms() + 3000;
+	while (!in_write(pid) && now_ms() < give_up)
+		usleep(5000);
+	cr_assert(in_write(pid), "the slow command never got into write()");
+	usleep(200 * 1000);
+	cr_assert(in_write(pid), "the slow command was not slow");
+	return pid;
+}
+
+/* Start the slow command in a child, on a fresh open of ctl. */
 static pid_t start_slow_opened(const char *ctl, const char *command, int oflags)
 {
 	pid_t pid = fork();
@@ -83,13 +95,7 @@ static pid_t start_slow_opened(const char *ctl, const char *command, int oflags)
 		ssize_t n = fd < 0 ? -1 : write(fd, command, strlen(command));
 		_exit(n < 0 ? 1 : 0);
 	}
-	long long give_up = now_ms() + 3000;
-	while (!in_write(pid) && now_ms() < give_up)
-		usleep(5000);
-	cr_assert(in_write(pid), "the slow command never got into write()");
-	usleep(200 * 1000);
-	cr_assert(in_write(pid), "the slow command was not slow");
-	return pid;
+	return await_slow(pid);
 }
 
 static pid_t start_slow(const char *ctl, const char *command)
@@ -207,6 +213,26 @@ Test(ctl_parallel, slow_touch_does_not_hold_up_a_mapping_ctl)
 	cr_assert_eq(root_cmd(&A, "map anon length=16G flags=private,noreserve prot=read name=y",
 			      out, sizeof out), 0, "%s", out);
 	/* touch reads every page of 16 GiB (each the zero page): seconds. */
+	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "touch");
+	struct quick q = { -1, mp(&A, "maps/y/ctl"), "find x 0 1", 0 };
+	expect_quick(&q, slow);
+	finish_slow(slow);
+}
+
+/* A mapping's ctl has one inode for every open. `echo CMD > maps/y/ctl`
+ * truncates it; with FUSE's atomic O_TRUNC the kernel would then take its
+ * size to be what that write left (6 bytes here), and each longer write
+ * through any open of it would pass the end and run alone, so a quick
+ * command would wait for a slow one. */
+Test(ctl_parallel, a_shell_redirect_to_a_mapping_ctl_leaves_later_writes_parallel)
+{
+	char out[512];
+	cr_assert_eq(root_cmd(&A, "map anon length=16G flags=private,noreserve prot=read name=y",
+			      out, sizeof out), 0, "%s", out);
+	int fd = open(mp(&A, "maps/y/ctl"), O_WRONLY | O_TRUNC);
+	cr_assert(fd >= 0, "%s", strerror(errno));
+	cr_assert_eq(write(fd, "seek 0", 6), 6, "%s", strerror(errno));
+	close(fd);
 	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "touch");
 	struct quick q = { -1, mp(&A, "maps/y/ctl"), "find x 0 1", 0 };
 	expect_quick(&q, slow);
