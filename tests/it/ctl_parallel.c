@@ -219,6 +219,32 @@ Test(ctl_parallel, slow_touch_does_not_hold_up_a_mapping_ctl)
 	finish_slow(slow);
 }
 
+/* Over 64 KiB through one open of a mapping's ctl (one inode for every
+ * open): without FOPEN_STREAM its file position would pass the ctl's size,
+ * so its next write would run alone, waiting for a slow one elsewhere. */
+Test(ctl_parallel, slow_touch_does_not_hold_up_a_long_used_mapping_ctl)
+{
+	char out[512];
+	cr_assert_eq(root_cmd(&A, "map anon length=16G flags=private,noreserve prot=read name=y",
+			      out, sizeof out), 0, "%s", out);
+	int fd = open(mp(&A, "maps/y/ctl"), O_RDWR);
+	cr_assert(fd >= 0, "%s", strerror(errno));
+	static char batch[60000], results[65536];
+	size_t used = 0;
+	while (used + 8 < sizeof batch)
+		used += (size_t)snprintf(batch + used, sizeof batch - used, "seek 0\n");
+	for (int round = 0; round < 3; round++) {
+		cr_assert_eq(write(fd, batch, used), (ssize_t)used, "%s", strerror(errno));
+		while (read(fd, results, sizeof results) > 0)
+			; /* drain the "ok" lines, so the queue has room */
+	}
+	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "touch");
+	struct quick q = { fd, mp(&A, "maps/y/ctl"), "find x 0 1", 0 };
+	expect_quick(&q, slow);
+	finish_slow(slow);
+	close(fd);
+}
+
 /* A mapping's ctl has one inode for every open. `echo CMD > maps/y/ctl`
  * truncates it; with FUSE's atomic O_TRUNC the kernel would then take its
  * size to be what that write left (6 bytes here), and each longer write
