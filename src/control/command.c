@@ -106,20 +106,6 @@ static int map_option(struct map_options *o, const struct parse_token *tok, stru
 	}
 }
 
-static int owned_ranges(const struct command_env *env, struct addr_range **out, size_t *n);
-
-/* What the caller holds locked beside their flags=locked mappings (which
- * *counter counts): the ranges `lock` locked, measured from the VMAs. */
-static uint64_t locked_beside(const struct command_env *env, _Atomic uint64_t *counter)
-{
-	struct addr_range *mine = NULL;
-	size_t n = 0;
-	int64_t all = owned_ranges(env, &mine, &n) < 0 ? 0 : memlock_bytes_in(mine, n);
-	free(mine);
-	uint64_t counted = counter ? atomic_load(counter) : 0;
-	return all > 0 && (uint64_t)all > counted ? (uint64_t)all - counted : 0;
-}
-
 static int run_map(const struct command_env *env, const struct parse_tokens *t,
 		   char result[COMMAND_RESULT_MAX], struct msg *msg)
 {
@@ -155,8 +141,6 @@ static int run_map(const struct command_env *env, const struct parse_tokens *t,
 		/* A user's bytes count against their own share and the total. */
 		struct user_account *a = table_account(env->table, m);
 		o.req.locked_held = table_locked_counter(env->table, m->uid);
-		if (o.req.flags & MAP_LOCKED)
-			o.req.locked_beside = locked_beside(env, o.req.locked_held);
 		rc = mapping_establish(m, &o.req, a ? &a->bytes : &env->table->budget, msg);
 		if (rc == 0) {
 			table_publish(env->table, m);
@@ -308,49 +292,6 @@ static int run_find(struct mapping *m, const struct parse_tokens *t, bool revers
 
 /* ---- lock, unlock, touch, evict ----------------------------------------- */
 
-/* The address ranges of every mapping the caller owns. */
-static int owned_ranges(const struct command_env *env, struct addr_range **out, size_t *n)
-{
-	struct table_entry *e = NULL;
-	size_t count = 0;
-	*n = 0;
-	int rc = table_list(env->table, &e, &count);
-	*out = rc == 0 ? calloc(count ? count : 1, sizeof **out) : NULL;
-	if (rc == 0 && !*out)
-		rc = -ENOMEM;
-	for (size_t i = 0; rc == 0 && i < count; i++) {
-		struct mapping *m = table_find_id(env->table, e[i].id);
-		if (m && m->uid == env->uid) {
-			mapping_span(m, 0, SIZE_MAX, &(*out)[*n].lo, &(*out)[*n].hi);
-			*n += (*out)[*n].hi > (*out)[*n].lo;
-		}
-		mapping_unref(m);
-	}
-	free(e);
-	return rc;
-}
-
-/* The caller's RLIMIT_MEMLOCK (core/memlock.h's rule, the one flags=locked
- * follows) against what their mappings hold locked now, measured from the
- * VMAs, and what locking [off, off + len) of m adds. */
-static int check_memlock(const struct command_env *env, struct mapping *m, size_t off,
-			 size_t len, struct msg *msg)
-{
-	const struct memlock_rights *who = memlock_rights_of(env->memlock);
-	if (!who || !who->known || who->unlimited)
-		return memlock_permit(who, 0, 0, msg); /* no need to count what is locked */
-	struct addr_range here, *mine = NULL;
-	size_t n = 0;
-	mapping_span(m, off, len, &here.lo, &here.hi);
-	int rc = owned_ranges(env, &mine, &n);
-	int64_t locked = rc < 0 ? rc : memlock_bytes_in(mine, n);
-	int64_t again = locked < 0 ? locked : memlock_bytes_in(&here, 1);
-	free(mine);
-	if (again < 0)
-		return msg_fail_errno(msg, (int)-again);
-	return memlock_permit(who, (uint64_t)locked, here.hi - here.lo - (uint64_t)again, msg);
-}
-
 /* VERB [START [LENGTH]]: lock, unlock, touch or evict. */
 static int run_range(const struct command_env *env, struct mapping *m, const struct parse_tokens *t,
 		     struct msg *msg)
@@ -370,12 +311,10 @@ static int run_range(const struct command_env *env, struct mapping *m, const str
 	if (parse_token_is(verb, "evict"))
 		return mapping_evict(m, p[0], p[1], msg);
 	if (parse_token_is(verb, "unlock"))
-		return mapping_lock(m, false, p[0], p[1], msg);
-	size_t off, len;
-	rc = mapping_range(m, "lock", p[0], p[1], &off, &len, msg);
-	if (rc == 0)
-		rc = check_memlock(env, m, off, len, msg);
-	return rc < 0 ? rc : mapping_lock(m, true, p[0], p[1], msg);
+		return mapping_unlock(m, p[0], p[1], msg);
+	/* Locked pages count for the mapping's owner, within the locker's right. */
+	return mapping_lock(m, p[0], p[1], memlock_rights_of(env->memlock), env->uid == m->uid,
+			    msg);
 }
 
 static bool is_range_command(const struct parse_token *cmd)

@@ -535,11 +535,10 @@ static int take_resources(const struct mapping_request *r, struct mapping_budget
 	if (rc < 0 || !(flags & MAP_LOCKED))
 		return rc;
 	uint64_t want = pages_of(length);
-	_Atomic uint64_t scratch = 0, *held = r->locked_held ? r->locked_held : &scratch;
 	const struct memlock_rights *rights = memlock_rights_of(r->memlock);
-	rc = memlock_permit(rights, atomic_load(held) + r->locked_beside, want, msg);
-	if (rc == 0)
-		rc = memlock_take(rights, held, want, msg);
+	rc = r->locked_held ? memlock_take(rights, r->locked_held, want, msg)
+			    : msg_fail(msg, ENOMEM, "cannot lock memory: the server cannot count "
+				       "it for this user");
 	if (rc < 0)
 		mapping_budget_give(budget, length);
 	else
@@ -625,7 +624,7 @@ int mapping_establish(struct mapping *m, const struct mapping_request *r,
 	m->anonymous = !r->source;
 	m->created = (int64_t)time(NULL);
 	m->budget = budget;
-	m->locked_held = locked ? r->locked_held : NULL;
+	m->locked_held = r->locked_held;
 	m->locked_charge = locked;
 	if (locked)
 		m->locked_rights = rights;
@@ -822,6 +821,35 @@ static int carry_pages(struct mapping *m, char *to, size_t n, struct msg *msg)
 	return rc;
 }
 
+/* Give a fresh mapping `to` of new_len the locks the old one has, as mremap
+ * would have kept them: the same ranges locked (a flags=locked mapping
+ * that was partly unlocked stays so), and the new pages too where the old
+ * end was locked. What it locks is charged already (take_growth). */
+static int carry_locks(struct mapping *m, char *to, size_t new_len, struct msg *msg)
+{
+	size_t old_span = span_of(m->len), new_span = span_of(new_len);
+	if (m->locked_charge == 0 && !(m->flags & MAP_LOCKED))
+		return 0; /* nothing of it is locked */
+	struct addr_range *spans;
+	size_t n;
+	int rc = memlock_spans_in((struct addr_range){ (uintptr_t)m->data,
+						       (uintptr_t)m->data + old_span }, &spans, &n);
+	if (rc < 0)
+		return msg_fail(msg, -rc, "cannot read which pages are locked (/proc/self/smaps): %s",
+				strerror(-rc));
+	if ((m->flags & MAP_LOCKED) && syscall(SYS_munlock, to, new_span) < 0)
+		rc = msg_fail_errno(msg, errno);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t from = spans[i].lo - (uintptr_t)m->data, end = spans[i].hi - (uintptr_t)m->data;
+		if (end == old_span)
+			end = new_span;
+		if (syscall(SYS_mlock2, to + from, end - from, 0) < 0)
+			rc = msg_fail_errno(msg, errno);
+	}
+	free(spans);
+	return rc;
+}
+
 /* The mapping at a larger length, in *out; the old one is untouched unless
  * mremap moved it there in one step (*fresh false). Where mremap refuses
  * (EFAULT: advice split the range into several VMAs), a fresh mapping of
@@ -837,6 +865,8 @@ static int map_larger(struct mapping *m, size_t new_len, void **out, bool *fresh
 		*fresh = true;
 		p = map_fresh(m, new_len);
 		int rc = p == MAP_FAILED ? 0 : carry_pages(m, p, m->len, msg);
+		if (rc == 0 && p != MAP_FAILED)
+			rc = carry_locks(m, p, new_len, msg);
 		if (rc < 0) {
 			unmap_gapped(p, new_len, m->flags);
 			return rc;
@@ -945,37 +975,72 @@ static int shrink_locked(struct mapping *m, int64_t base, size_t new_len, struct
 	return rc;
 }
 
-/* A growing mapping takes the new bytes from its budget and, if it is
- * locked, the new pages from its creator's memlock right (the kernel locks
- * them as mremap adds them): all or nothing. */
+/* Bytes of [off, off + len) of the mapping that lie in locked VMAs now;
+ * -errno when the server's smaps cannot be read. */
+static int64_t locked_now(const struct mapping *m, size_t off, size_t len)
+{
+	if (!m->data || len == 0)
+		return 0;
+	struct addr_range r = { (uintptr_t)m->data + off, (uintptr_t)m->data + off + len };
+	return memlock_bytes_in(&r, 1);
+}
+
+/* Whether growing the mapping locks the new pages: its last VMA is locked
+ * (mremap extends that one, VM_LOCKED and all, and a fresh map carries the
+ * locks the same way), or it has no pages and is flags=locked. In doubt
+ * (smaps unreadable), yes. */
+static bool growth_locks(const struct mapping *m)
+{
+	if (!m->data)
+		return m->flags & MAP_LOCKED;
+	if (m->locked_charge == 0)
+		return false; /* nothing of it is locked */
+	size_t page = page_size(), end = span_of(m->len);
+	return locked_now(m, end - page, page) != 0;
+}
+
+/* A growing mapping takes the new bytes from its budget and, if the kernel
+ * will lock them as mremap adds them, the new pages from its owner's
+ * memlock right: all or nothing. */
 static int take_growth(struct mapping *m, uint64_t old_len, uint64_t new_len,
 		       uint64_t *lock_more, struct msg *msg)
 {
 	int rc = mapping_budget_take(m->budget, new_len - old_len, msg);
-	if (rc < 0 || !m->locked_held)
+	uint64_t want = pages_of(new_len) - pages_of(old_len);
+	if (rc < 0 || want == 0 || !growth_locks(m))
 		return rc;
-	uint64_t want = pages_of(new_len);
-	if (want > m->locked_charge) {
-		rc = memlock_take(&m->locked_rights, m->locked_held, want - m->locked_charge, msg);
-		if (rc < 0)
-			mapping_budget_give(m->budget, new_len - old_len);
-		else
-			*lock_more = want - m->locked_charge;
-	}
+	if (!m->locked_held || !m->locked_rights.known)
+		rc = msg_fail(msg, EPERM, "cannot grow the mapping: its end is locked, and its "
+			      "owner's right to lock memory is not known (another user locked "
+			      "it: unlock it first)");
+	else
+		rc = memlock_take(&m->locked_rights, m->locked_held, want, msg);
+	if (rc < 0)
+		mapping_budget_give(m->budget, new_len - old_len);
+	else
+		*lock_more = want;
 	return rc;
 }
 
-/* After a resize: the charge is the locked pages the mapping has now. */
-static void settle_locked(struct mapping *m, uint64_t new_len, uint64_t lock_more)
+/* After a change that may have locked or unlocked pages, `taken` bytes
+ * having been charged ahead for it: the charge becomes what is locked now,
+ * read from the VMAs (so a fresh map that dropped the `lock` command's
+ * locks, or an mlock that locked only part, is counted as it is). If they
+ * cannot be read, the charge keeps what was taken, within the mapping. */
+static void settle_charge(struct mapping *m, uint64_t taken)
 {
-	if (!m->locked_held)
+	m->locked_charge += taken;
+	if (!m->locked_held || m->locked_charge == 0)
 		return;
-	m->locked_charge += lock_more;
-	uint64_t now = pages_of(new_len);
-	if (now < m->locked_charge) {
-		memlock_give(m->locked_held, m->locked_charge - now);
-		m->locked_charge = now;
-	}
+	int64_t now = locked_now(m, 0, span_of(m->len));
+	uint64_t have = now >= 0 ? (uint64_t)now : m->locked_charge;
+	if (have > pages_of(m->len))
+		have = pages_of(m->len);
+	if (have < m->locked_charge)
+		memlock_give(m->locked_held, m->locked_charge - have);
+	else
+		atomic_fetch_add(m->locked_held, have - m->locked_charge);
+	m->locked_charge = have;
 }
 
 static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
@@ -1015,8 +1080,8 @@ static int resize_locked(struct mapping *m, int64_t new_len, struct msg *msg)
 		/* As in CPython, the file's size becomes offset + new length. */
 		rc = set_file_size(m, base + new_len, msg);
 	}
-	/* The charge follows the length the mapping has now, whatever happened. */
-	settle_locked(m, (uint64_t)m->len, rc == 0 ? lock_more : 0);
+	/* The charge follows what is locked now, whatever happened. */
+	settle_charge(m, rc == 0 ? lock_more : 0);
 	name_anonymous(m);
 	return rc;
 }
@@ -1487,42 +1552,60 @@ static int range_of(struct mapping *m, const char *verb, const int64_t *start_ar
 	return 0;
 }
 
-int mapping_range(struct mapping *m, const char *verb, const int64_t *start,
-		  const int64_t *length, size_t *off, size_t *len, struct msg *msg)
+/* Lock [off, off + len): what is not locked yet is charged first. */
+static int lock_range(struct mapping *m, size_t off, size_t len, const struct memlock_rights *who,
+		      bool owner, struct msg *msg)
 {
-	pthread_rwlock_rdlock(&m->lock);
-	int rc = range_of(m, verb, start, length, off, len, msg);
-	pthread_rwlock_unlock(&m->lock);
+	if (!m->locked_held)
+		return msg_fail(msg, ENOMEM, "cannot lock memory: the server cannot count it for "
+				"this user");
+	int64_t already = locked_now(m, off, len);
+	if (already < 0)
+		return msg_fail(msg, (int)-already, "cannot lock memory: the server's smaps cannot "
+				"be read to count what is locked: %s", strerror((int)-already));
+	uint64_t want = len - (uint64_t)already;
+	int rc = memlock_take(who, m->locked_held, want, msg);
+	if (rc < 0)
+		return rc;
+	atomic_store(&m->was_locked, true);
+	/* The raw call: the sanitizers' runtimes make the munlock a no-op. */
+	if (syscall(SYS_mlock2, m->data + off, len, 0) < 0) {
+		rc = msg_fail_errno(msg, errno);
+		memlock_give(m->locked_held, want);
+		want = 0;
+	}
+	settle_charge(m, want);
+	if (rc == 0 && owner)
+		m->locked_rights = *who;
 	return rc;
 }
 
-int mapping_lock(struct mapping *m, bool lock, const int64_t *start, const int64_t *length,
-		 struct msg *msg)
+int mapping_lock(struct mapping *m, const int64_t *start, const int64_t *length,
+		 const struct memlock_rights *who, bool owner, struct msg *msg)
 {
 	size_t off, len;
-	pthread_rwlock_rdlock(&m->lock);
-	int rc = range_of(m, lock ? "lock" : "unlock", start, length, &off, &len, msg);
-	if (rc == 0 && len > 0) {
-		atomic_store(&m->was_locked, true);
-		/* The raw calls: the sanitizers' runtimes make munlock a no-op. */
-		if ((lock ? syscall(SYS_mlock2, m->data + off, len, 0)
-			  : syscall(SYS_munlock, m->data + off, len)) < 0)
-			rc = msg_fail_errno(msg, errno);
-	}
+	pthread_rwlock_wrlock(&m->lock);
+	int rc = range_of(m, "lock", start, length, &off, &len, msg);
+	if (rc == 0 && len > 0)
+		rc = lock_range(m, off, len, who, owner, msg);
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
 
-void mapping_span(struct mapping *m, size_t off, size_t len, uintptr_t *lo, uintptr_t *hi)
+int mapping_unlock(struct mapping *m, const int64_t *start, const int64_t *length,
+		   struct msg *msg)
 {
-	pthread_rwlock_rdlock(&m->lock);
-	*lo = *hi = 0;
-	if (!m->closed && m->data && off < m->len) {
-		size_t end = span_of(m->len);
-		*lo = (uintptr_t)m->data + off;
-		*hi = (uintptr_t)m->data + (len > end - off ? end : off + len);
+	size_t off, len;
+	pthread_rwlock_wrlock(&m->lock);
+	int rc = range_of(m, "unlock", start, length, &off, &len, msg);
+	if (rc == 0 && len > 0) {
+		atomic_store(&m->was_locked, true);
+		if (syscall(SYS_munlock, m->data + off, len) < 0)
+			rc = msg_fail_errno(msg, errno);
+		settle_charge(m, 0);
 	}
 	pthread_rwlock_unlock(&m->lock);
+	return rc;
 }
 
 struct page_walk {

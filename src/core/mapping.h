@@ -54,13 +54,12 @@ struct mapping_request {
 	const char *own_mount;	/* files below this path are refused (EDEADLK) */
 	dev_t own_dev;		/* ... and files on this device (0: none) */
 	const struct source_opener *opener;	/* NULL: open in this process */
-	/* flags=locked: the caller's right to lock memory, and the counter of
-	 * the bytes they hold locked (NULL: nobody may lock). */
+	/* flags=locked: the caller's right to lock memory. */
 	const struct memlock_source *memlock;
+	/* The counter of the bytes the caller holds locked in the server, to
+	 * which every locked page of the mapping is charged, whoever locks it
+	 * (NULL: none of its pages may be locked). */
 	_Atomic uint64_t *locked_held;
-	/* flags=locked: what the caller holds locked outside *locked_held
-	 * (ranges the `lock` command locked), so both count against one limit. */
-	uint64_t locked_beside;
 };
 
 void mapping_request_init(struct mapping_request *r);
@@ -90,15 +89,22 @@ struct mapping {
 	bool anonymous;
 	int64_t created;	/* seconds since the epoch */
 	struct mapping_budget *budget;
-	_Atomic uint64_t *locked_held;	/* flags=locked: where locked_charge is counted */
-	struct memlock_rights locked_rights;	/* its creator's, for growing it */
+	_Atomic uint64_t *locked_held;	/* its owner's counter, where locked_charge is counted */
 
 	/* lock */
 	char *data;		/* lock; NULL while len is 0 */
 	size_t len;		/* lock */
 	size_t pos;		/* lock */
 	int fd;			/* lock; backing file or memfd; -1 without one */
-	uint64_t locked_charge;	/* lock; bytes of *locked_held that are this mapping's */
+	/* lock (changed under it exclusively): the bytes of its pages that are
+	 * locked (flags=locked, the `lock` command), charged to *locked_held;
+	 * measured from the VMAs after every change that can lock or unlock. */
+	uint64_t locked_charge;
+	/* lock (set exclusively): its owner's right to lock memory, as learned
+	 * at `map` (flags=locked) or at their last `lock`; growing a mapping
+	 * whose end is locked locks the new pages, against it. Unknown (known
+	 * false) until then, which refuses such a growth. */
+	struct memlock_rights locked_rights;
 	bool closed;		/* lock */
 	uint64_t changes;	/* lock (bumped under it exclusively) by what writes bytes */
 	bool guarded;		/* lock (set exclusively): has had guard pages */
@@ -175,18 +181,16 @@ int mapping_find(struct mapping *m, const char *needle, size_t nlen, const int64
  * /proc/self/maps. malloc'd. */
 int mapping_source(struct mapping *m, char **out, struct msg *msg);
 
-/* A range as lock, unlock, touch and evict take it: START (default 0) and
- * LENGTH (default: to the end) with madvise's rules and messages, made
- * whole pages. verb names the command in the messages. */
-int mapping_range(struct mapping *m, const char *verb, const int64_t *start,
-		  const int64_t *length, size_t *off, size_t *len, struct msg *msg);
-
-/* mlock2/munlock of the range (already checked against the caller's limit). */
-int mapping_lock(struct mapping *m, bool lock, const int64_t *start, const int64_t *length,
-		 struct msg *msg);
-/* The address range of the mapping's pages within [off, off + len) (empty
- * when closed); for the memory-lock accounting. */
-void mapping_span(struct mapping *m, size_t off, size_t len, uintptr_t *lo, uintptr_t *hi);
+/* mlock2 of the range: START (default 0) and LENGTH (default: to the end)
+ * with madvise's rules and messages, made whole pages. The pages it newly
+ * locks are charged to the owner's counter, within `who`'s right
+ * (core/memlock.h's rule, atomically against every other locker); `owner`
+ * says who is the mapping's owner, whose right is then kept for growing. */
+int mapping_lock(struct mapping *m, const int64_t *start, const int64_t *length,
+		 const struct memlock_rights *who, bool owner, struct msg *msg);
+/* munlock of the range, taken as mapping_lock takes it; gives the charge back. */
+int mapping_unlock(struct mapping *m, const int64_t *start, const int64_t *length,
+		   struct msg *msg);
 /* Read every page of the range, bringing it into memory (vmtouch -t). */
 int mapping_touch(struct mapping *m, const int64_t *start, const int64_t *length,
 		  struct msg *msg);

@@ -47,19 +47,9 @@ void memlock_give(_Atomic uint64_t *held, uint64_t n)
 	atomic_fetch_sub(held, n);
 }
 
-/* The overlap of [s, e) with the ranges. */
-static uint64_t overlap(uintptr_t s, uintptr_t e, const struct addr_range *r, size_t n)
-{
-	uint64_t sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		uintptr_t lo = s > r[i].lo ? s : r[i].lo, hi = e < r[i].hi ? e : r[i].hi;
-		if (lo < hi)
-			sum += hi - lo;
-	}
-	return sum;
-}
-
-int64_t memlock_bytes_in(const struct addr_range *r, size_t n)
+/* Call each(s, e, ctx) for every locked VMA [s, e) of the server (VmFlags
+ * "lo" in /proc/self/smaps), in address order. 0, or -errno. */
+static int each_locked_vma(int (*each)(uintptr_t s, uintptr_t e, void *ctx), void *ctx)
 {
 	FILE *in = fopen("/proc/self/smaps", "re");
 	if (!in)
@@ -68,8 +58,8 @@ int64_t memlock_bytes_in(const struct addr_range *r, size_t n)
 	size_t cap = 0;
 	unsigned long s = 0, e = 0, ts, te;
 	char dash;
-	uint64_t sum = 0;
-	while (n > 0 && getline(&line, &cap, in) > 0) {
+	int rc = 0;
+	while (rc == 0 && getline(&line, &cap, in) > 0) {
 		/* A header: the VMA's range (field names may begin with hex letters). */
 		if (sscanf(line, "%lx%c%lx ", &ts, &dash, &te) == 3 && dash == '-') {
 			s = ts;
@@ -77,9 +67,74 @@ int64_t memlock_bytes_in(const struct addr_range *r, size_t n)
 			continue;
 		}
 		if (strncmp(line, "VmFlags:", 8) == 0 && strstr(line + 8, " lo"))
-			sum += overlap(s, e, r, n);
+			rc = each(s, e, ctx);
 	}
 	free(line);
 	fclose(in);
-	return (int64_t)sum;
+	return rc;
+}
+
+struct ranges {
+	const struct addr_range *r;
+	size_t n;
+	uint64_t sum;		/* memlock_bytes_in */
+	struct addr_range *out;	/* memlock_spans_in */
+	size_t count, cap;
+};
+
+/* Add the overlap of [s, e) with the ranges. */
+static int add_overlap(uintptr_t s, uintptr_t e, void *ctx)
+{
+	struct ranges *w = ctx;
+	for (size_t i = 0; i < w->n; i++) {
+		uintptr_t lo = s > w->r[i].lo ? s : w->r[i].lo, hi = e < w->r[i].hi ? e : w->r[i].hi;
+		if (lo < hi)
+			w->sum += hi - lo;
+	}
+	return 0;
+}
+
+int64_t memlock_bytes_in(const struct addr_range *r, size_t n)
+{
+	struct ranges w = { .r = r, .n = n };
+	int rc = n > 0 ? each_locked_vma(add_overlap, &w) : 0;
+	return rc < 0 ? rc : (int64_t)w.sum;
+}
+
+/* Keep the overlap of [s, e) with the one range, joined to the span before
+ * it when they touch. */
+static int keep_overlap(uintptr_t s, uintptr_t e, void *ctx)
+{
+	struct ranges *w = ctx;
+	uintptr_t lo = s > w->r->lo ? s : w->r->lo, hi = e < w->r->hi ? e : w->r->hi;
+	if (lo >= hi)
+		return 0;
+	if (w->count > 0 && w->out[w->count - 1].hi == lo) {
+		w->out[w->count - 1].hi = hi;
+		return 0;
+	}
+	if (w->count == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 8;
+		struct addr_range *more = realloc(w->out, cap * sizeof *more);
+		if (!more)
+			return -ENOMEM;
+		w->out = more;
+		w->cap = cap;
+	}
+	w->out[w->count++] = (struct addr_range){ lo, hi };
+	return 0;
+}
+
+int memlock_spans_in(struct addr_range r, struct addr_range **out, size_t *n)
+{
+	struct ranges w = { .r = &r, .n = 1 };
+	int rc = each_locked_vma(keep_overlap, &w);
+	if (rc < 0) {
+		free(w.out);
+		w.out = NULL;
+		w.count = 0;
+	}
+	*out = w.out;
+	*n = w.count;
+	return rc;
 }

@@ -49,8 +49,12 @@ struct addr_range {
 };
 
 /* Bytes of the ranges that lie in locked VMAs (VmFlags "lo" in
- * /proc/self/smaps), so that what the `lock` command holds is measured,
- * not bookkept: the ranges must not overlap. -errno on failure. */
+ * /proc/self/smaps), so that a mapping's charge is what the kernel has
+ * locked of it, however that came about: the ranges must not overlap.
+ * -errno on failure. */
 int64_t memlock_bytes_in(const struct addr_range *r, size_t n);
+/* The parts of r that lie in locked VMAs, in address order, adjacent ones
+ * joined: *out (free() it) holds *n of them. 0, or -errno (*out NULL). */
+int memlock_spans_in(struct addr_range r, struct addr_range **out, size_t *n);
 
 #endif

@@ -29,7 +29,7 @@ struct user_account {
 	uid_t uid;			/* fixed */
 	size_t maps;			/* the table's lock: reserved or published */
 	struct mapping_budget bytes;		/* atomic; its parent is the table's budget */
-	_Atomic uint64_t locked;	/* atomic: bytes of flags=locked mappings */
+	_Atomic uint64_t locked;	/* atomic: locked bytes of the user's mappings */
 	struct user_account *next;	/* the table's lock */
 };
 

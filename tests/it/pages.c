@@ -735,6 +735,57 @@ Test(pages, lock_and_flags_locked_share_one_limit)
 		     "the locked map's page counts against lock too");
 }
 
+/* The server's locked memory, from its VmLck, in pages. */
+static long server_locked_pages(void)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)M.pid);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	long kb = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	cr_assert_geq(kb, 0, "no VmLck in %s", path);
+	return kb * 1024 / PAGE;
+}
+
+/* The class of the audit's finding: growing a mapping whose end is locked
+ * makes the kernel lock what the growth adds (mremap extends the locked
+ * VMA), so every way to grow is charged too: `resize`, the size file and
+ * a write past the end. */
+Test(pages, growing_a_locked_end_keeps_to_the_limit)
+{
+	map_ok(&M, "anon length=%ld name=k", 4 * PAGE);
+	long before = server_locked_pages();
+	cr_expect_eq(limited("lock", 8 * PAGE), 0);
+	char resize[64];
+	snprintf(resize, sizeof resize, "resize %ld", 64 * PAGE);
+	cr_expect_eq(limited(resize, 8 * PAGE), ENOMEM, "60 pages more than an 8-page limit");
+	char size[32];
+	snprintf(size, sizeof size, "%ld\n", 64 * PAGE);
+	struct limited_lock l = { mp(&M, "maps/k/size"), size, 8 * PAGE };
+	cr_expect_eq(run_limited(OP_TIMEOUT_MS, lock_without_cap, &l, NULL, 0, NULL), ENOMEM,
+		     "through the size file");
+	size_t n = (size_t)(9 * PAGE);
+	char *bytes = malloc(n + 1);
+	memset(bytes, 'x', n);
+	bytes[n] = '\0';
+	l = (struct limited_lock){ mp(&M, "maps/k/data"), bytes, 8 * PAGE };
+	cr_expect_eq(run_limited(OP_TIMEOUT_MS, lock_without_cap, &l, NULL, 0, NULL), ENOMEM,
+		     "through a write past the end");
+	free(bytes);
+	cr_expect_eq(attr_num(&M, "k", "size"), 4 * PAGE, "nothing grew");
+	cr_expect_eq(server_locked_pages() - before, 4);
+	snprintf(resize, sizeof resize, "resize %ld", 8 * PAGE);
+	cr_expect_eq(limited(resize, 8 * PAGE), 0, "up to the limit");
+	cr_expect_eq(server_locked_pages() - before, 8, "the new pages are locked");
+	cr_expect_eq(limited("lock", 8 * PAGE), 0, "all of it is locked already");
+	run_ok("k", "unlock");
+	cr_expect_eq(server_locked_pages() - before, 0);
+}
+
 /* ---- resident ------------------------------------------------------------- */
 
 Test(pages, resident_counts_no_zero_pages)
