@@ -134,6 +134,8 @@ static int each_chunk(const struct invocation *inv, const char *verb, uint64_t o
 
 static int to_stdout(const char *buf, size_t n, uint64_t at, void *ctx)
 {
+	(void)at;
+	(void)ctx;
 	return write_out(STDOUT_FILENO, buf, n);
 }
 

@@ -108,16 +108,19 @@ static void map_empty(const struct invocation *inv)
 
 static void map_negative_length(const struct invocation *inv)
 {
+	(void)inv;
 	hint("length= must be 0 (the whole file from offset=) or more");
 }
 
 static void map_negative_offset(const struct invocation *inv)
 {
+	(void)inv;
 	hint("offset= must be 0 or more");
 }
 
 static void map_access_and_flags(const struct invocation *inv)
 {
+	(void)inv;
 	hint("give access= alone, or flags=/prot= alone (access=copy is flags=private, "
 	     "access=read is prot=read)");
 }
@@ -179,6 +182,7 @@ static void out_of_range(const struct invocation *inv, const char *verb)
 
 static void cannot_resize(const struct invocation *inv, const char *verb)
 {
+	(void)verb;
 	char *access = NULL;
 	if (attr_of(inv, "access", &access))
 		hint("%s has access=%s: map the file again with access=write (or default) to "
@@ -188,23 +192,29 @@ static void cannot_resize(const struct invocation *inv, const char *verb)
 
 static void trackfd_resize(const struct invocation *inv, const char *verb)
 {
+	(void)verb;
 	hint("%s was mapped with trackfd=no: map the file again without it to resize it",
 	     inv->argv[0]);
 }
 
 static void read_only(const struct invocation *inv, const char *verb)
 {
+	(void)verb;
 	hint("%s has access=read: map the file again with access=write (or default) to "
 	     "change its bytes", inv->argv[0]);
 }
 
 static void negative_size(const struct invocation *inv, const char *verb)
 {
+	(void)inv;
+	(void)verb;
 	hint("SIZE must be 0 or more");
 }
 
 static void whence(const struct invocation *inv, const char *verb)
 {
+	(void)inv;
+	(void)verb;
 	hint("WHENCE is set, cur or end (or 0, 1, 2)");
 }
 

@@ -251,6 +251,7 @@ static int getattr_attr(struct server *s, fuse_ino_t ino, struct stat *st)
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	(void)fi;
 	ino = tree_ino_canonical(ino);
 	struct stat st;
 	int rc = getattr_attr(server_of(req), ino, &st);
@@ -410,6 +411,7 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	(void)ino;
 	free_file(server_of(req), file_of(fi));
 	fuse_reply_err(req, 0);
 }
@@ -437,6 +439,7 @@ static struct command_env caller_env(struct server *s, fuse_req_t req)
 static int run_command(void *p, const char *line, size_t len, char *result, size_t cap,
 		       struct msg *msg)
 {
+	(void)cap;
 	struct runner_ctx *c = p;
 	int rc = c->m ? command_mapping(&c->env, c->m, line, len, result, msg)
 		      : command_root(&c->env, line, len, result, msg);
@@ -622,6 +625,7 @@ static void read_generated(fuse_req_t req, struct open_file *f, size_t size, off
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	(void)ino;
 	struct open_file *f = file_of(fi);
 	struct reply_ctx c = { req, false };
 	int rc = 0;
@@ -658,6 +662,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	(void)ino;
 	struct open_file *f = file_of(fi);
 	ssize_t rc;
 	if (f->queue) {
@@ -690,6 +695,7 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	(void)ino;
 	struct open_file *f = file_of(fi);
 	if (f->backing)
 		passthrough_release(server_of(req)->pt, req, f->m);
@@ -699,6 +705,8 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+	(void)ino;
+	(void)datasync;
 	struct open_file *f = file_of(fi);
 	int rc = 0;
 	if (f->m && f->kind == KIND_DATA)
@@ -775,12 +783,19 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)fi;
 	/* The tree is made by commands, never by creating files in it. */
 	fuse_reply_err(req, EACCES);
 }
 
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	(void)parent;
+	(void)name;
+	(void)mode;
 	fuse_reply_err(req, EACCES);
 }
 
@@ -789,22 +804,37 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     dev_t rdev)
 {
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
 	fuse_reply_err(req, EACCES);
 }
 
 static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
+	(void)link;
+	(void)parent;
+	(void)name;
 	fuse_reply_err(req, EACCES);
 }
 
 static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
 {
+	(void)ino;
+	(void)parent;
+	(void)name;
 	fuse_reply_err(req, EACCES);
 }
 
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
 	fuse_reply_err(req, EACCES);
 }
 
@@ -863,6 +893,7 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	(void)ino;
 	struct server *s = server_of(req);
 	struct table_stats ts;
 	table_stats(&s->table, &ts);

@@ -68,6 +68,7 @@ static const struct fuse_opt option_spec[] = {
  * since `mount -t fuse.mmapfs SOURCE DIR` runs `mmapfs SOURCE DIR -o ...`. */
 static int option_seen(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
+	(void)outargs;
 	struct options *o = data;
 	if (key == 1)
 		o->allow_other = 1;

@@ -80,6 +80,7 @@ static const char *translate(const char *path, char *buf, size_t cap)
  * (they must work in a child process), which no --wrap reaches. */
 static int sandbox_open_source(void *ctx, const struct open_plan *p, struct msg *msg)
 {
+	(void)ctx;
 	char buf[512];
 	const char *real = translate(p->path, buf, sizeof buf);
 	if (!real)

@@ -118,6 +118,7 @@ struct quick {
 
 static int quick_write(void *ctx, int out)
 {
+	(void)out;
 	struct quick *q = ctx;
 	int fd = q->fd >= 0 ? q->fd : open(q->path, q->oflags ? q->oflags : O_RDWR);
 	if (fd < 0)

@@ -191,7 +191,7 @@ Test(log, a_shell_redirect_logs_the_shells_pid)
 Test(log, text_is_escaped_once_as_written)
 {
 	/* A file named a<0xc3>\b: written escaped inside double quotes. */
-	char path[4096];
+	char path[sizeof M.scratch + 8];
 	snprintf(path, sizeof path, "%s/a\xc3\\b", M.scratch);
 	make_file(path, "data", 4);
 	char command[4200], out[256];

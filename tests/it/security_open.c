@@ -427,6 +427,7 @@ struct rmdir_job {
 
 static int rmdir_child(void *p, int out_fd)
 {
+	(void)out_fd;
 	struct rmdir_job *j = p;
 	if (become(j->uid, j->uid, NULL, 0) < 0)
 		return 99;
