@@ -79,6 +79,7 @@ struct mapping *mapping_new(void)
 	if (!m)
 		return NULL;
 	pthread_rwlock_init(&m->lock, NULL);
+	pthread_mutex_init(&m->charge_lock, NULL);
 	atomic_init(&m->refs, 1);
 	m->fd = -1;
 	return m;
@@ -96,6 +97,7 @@ void mapping_unref(struct mapping *m)
 	if (!m->closed)
 		mapping_close(m, true, NULL);
 	pthread_rwlock_destroy(&m->lock);
+	pthread_mutex_destroy(&m->charge_lock);
 	free(m->source);
 	free(m);
 }
@@ -254,6 +256,44 @@ static int place_gaps(char *p, size_t span)
 	return 0;
 }
 
+/* Long kernel work on a range (faulting it in for MAP_POPULATE, MAP_LOCKED
+ * or mlock, paging it out, most advice, unmapping) runs under the process's mmap lock
+ * for all of it: seconds, for gigabytes. Meanwhile one thread that asks for
+ * that lock alone (an mmap, a new thread's stack) waits, and every page
+ * fault of the server queues behind that one: every mapping's reads stall.
+ * Done a chunk at a time, the lock is let go between chunks. Chunks end on
+ * KERNEL_CHUNK boundaries of the address space, so no huge page is cut. */
+#define KERNEL_CHUNK ((uintptr_t)32 << 20)
+
+/* fn on each chunk of [p, p + len), until one fails: 0, or its -errno. An
+ * empty range is handed over once, so the kernel still judges its start. */
+static int in_chunks(char *p, size_t len, int (*fn)(char *p, size_t n, void *ctx), void *ctx)
+{
+	if (len == 0)
+		return fn(p, 0, ctx);
+	int rc = 0;
+	for (char *end = p + len; rc == 0 && p < end;) {
+		uintptr_t next = ((uintptr_t)p / KERNEL_CHUNK + 1) * KERNEL_CHUNK;
+		size_t n = next < (uintptr_t)end ? next - (uintptr_t)p : (size_t)(end - p);
+		rc = fn(p, n, ctx);
+		p += n;
+	}
+	return rc;
+}
+
+static int unmap_chunk(char *p, size_t n, void *ctx)
+{
+	(void)ctx;
+	return munmap(p, n) < 0 ? -errno : 0;
+}
+
+/* munmap(2) in chunks, from the start: each one shrinks the VMA left, so
+ * none splits one (which could fail). */
+static void munmap_in_chunks(char *p, size_t len)
+{
+	(void)in_chunks(p, len, unmap_chunk, NULL);
+}
+
 /* Where the kernel would align a large anonymous mapping for transparent
  * huge pages, the mapping inside its gaps is aligned so too. */
 #define HUGE_ALIGN ((size_t)2 << 20)
@@ -280,7 +320,7 @@ static char *reserve_gapped(size_t span, int flags)
 
 static void unreserve(char *mid, size_t span)
 {
-	munmap(mid - page_size(), span + 2 * page_size());
+	munmap_in_chunks(mid - page_size(), span + 2 * page_size());
 }
 
 /* mmap(2) of a mapping into VMAs of its own. */
@@ -311,7 +351,7 @@ static void unmap_gapped(void *p, size_t len, int flags)
 	if (gapped(flags))
 		unreserve(p, span_of(len));
 	else
-		munmap(p, len);
+		munmap_in_chunks(p, len);
 }
 
 /* mremap(2) of a mapping into a new place between new gaps (mremap moves
@@ -361,26 +401,60 @@ static void *shrink_gapped(void *p, size_t old_len, size_t new_len, int flags)
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* MAP_POPULATE faults the whole range in inside mmap(2), holding the
- * process's mmap lock all along: every other map, resize and close of the
- * server waits behind it (seconds, for gigabytes). The same prefault done
- * after the mmap with MADV_POPULATE_READ/WRITE, a chunk at a time, holds
- * that lock for one chunk only. As MAP_POPULATE, it is best effort: a
- * chunk that fails (no memory, a page past the file's end, a kernel before
- * 5.14) ends it, and the rest faults in when used. A private writable
- * mapping is populated for writing, as MAP_POPULATE does (its copies made),
- * everything else for reading. */
-#define POPULATE_CHUNK ((size_t)32 << 20)
+static int advise_chunk(char *p, size_t n, void *advice)
+{
+	return madvise(p, n, *(int *)advice) < 0 ? -errno : 0;
+}
 
+/* madvise(2) of the range, in chunks. */
+static int madvise_in_chunks(char *p, size_t len, int advice)
+{
+	return in_chunks(p, len, advise_chunk, &advice);
+}
+
+static int lock_chunk(char *p, size_t n, void *ctx)
+{
+	(void)ctx;
+	/* The raw call: the sanitizers' runtimes make the munlock a no-op. */
+	return syscall(SYS_mlock2, p, n, 0) < 0 ? -errno : 0;
+}
+
+/* mlock2(2) of the range, in chunks (each merges into the locked VMA
+ * before it). On failure the chunks before stay locked. */
+static int mlock_in_chunks(char *p, size_t len)
+{
+	return in_chunks(p, len, lock_chunk, NULL);
+}
+
+/* MAP_POPULATE's prefault, done after the mmap with MADV_POPULATE_READ or
+ * _WRITE in chunks. As MAP_POPULATE, it is best effort: a chunk that fails
+ * (no memory, a page past the file's end, a kernel before 5.14) ends it,
+ * and the rest faults in when used. A private writable mapping is
+ * populated for writing, as MAP_POPULATE does (its copies made),
+ * everything else for reading. */
 static void populate_in_chunks(char *p, size_t len, int flags, int prot)
 {
 	int advice = !is_shared(flags) && (prot & PROT_WRITE) ? MADV_POPULATE_WRITE
 							       : MADV_POPULATE_READ;
-	for (size_t off = 0; off < len; off += POPULATE_CHUNK) {
-		size_t n = len - off < POPULATE_CHUNK ? len - off : POPULATE_CHUNK;
-		if (madvise(p + off, n, advice) < 0)
-			break;
-	}
+	(void)madvise_in_chunks(p, len, advice);
+}
+
+static int lock_new_chunk(char *p, size_t n, void *ctx)
+{
+	(void)ctx;
+	int rc = lock_chunk(p, n, NULL);
+	struct addr_range r = { (uintptr_t)p, (uintptr_t)p + n };
+	/* Locked, but not all faulted in: MAP_LOCKED's prefault is best effort. */
+	if ((rc == -ENOMEM || rc == -EAGAIN) && memlock_bytes_in(&r, 1) == (int64_t)n)
+		return 0;
+	return rc == -ENOMEM ? -EAGAIN : rc; /* mmap's errno for MAP_LOCKED past the limit */
+}
+
+/* MAP_LOCKED done after the mmap, in chunks: 0, or -errno as mmap(2) with
+ * MAP_LOCKED would fail (EAGAIN past the server's own RLIMIT_MEMLOCK). */
+static int lock_new_mapping(char *p, size_t len)
+{
+	return in_chunks(p, len, lock_new_chunk, NULL);
 }
 
 /* Descriptors kept free for the server itself (FUSE threads, /proc reads):
@@ -594,12 +668,20 @@ int mapping_establish(struct mapping *m, const struct mapping_request *r,
 		return rc < 0 ? rc : msg_fail_errno(msg, ENOMEM);
 	}
 	int anon_private = (!r->source && fd < 0) ? MAP_ANONYMOUS : 0;
-	bool chunked = (flags & MAP_POPULATE) && !(flags & MAP_LOCKED);
-	void *p = map_gapped((size_t)length, prot,
-			     (chunked ? flags & ~MAP_POPULATE : flags) | anon_private, fd,
+	/* What faults the range in is done after the mmap, in chunks. */
+	int after = flags & (MAP_POPULATE | MAP_LOCKED);
+	void *p = map_gapped((size_t)length, prot, (flags & ~after) | anon_private, fd,
 			     r->source ? r->offset : 0);
-	if (p != MAP_FAILED && chunked)
+	rc = 0;
+	if (p != MAP_FAILED && (flags & MAP_LOCKED))
+		rc = lock_new_mapping(p, (size_t)length);
+	else if (p != MAP_FAILED && (flags & MAP_POPULATE))
 		populate_in_chunks(p, (size_t)length, flags, prot);
+	if (rc < 0) {
+		unmap_gapped(p, (size_t)length, flags);
+		p = MAP_FAILED;
+		errno = -rc;
+	}
 	if (p == MAP_FAILED) {
 		rc = msg_fail_errno(msg, errno);
 		give_resources(r->locked_held, budget, (uint64_t)length, locked);
@@ -843,8 +925,9 @@ static int carry_locks(struct mapping *m, char *to, size_t new_len, struct msg *
 		size_t from = spans[i].lo - (uintptr_t)m->data, end = spans[i].hi - (uintptr_t)m->data;
 		if (end == old_span)
 			end = new_span;
-		if (syscall(SYS_mlock2, to + from, end - from, 0) < 0)
-			rc = msg_fail_errno(msg, errno);
+		int e = mlock_in_chunks(to + from, end - from);
+		if (e < 0)
+			rc = msg_fail_errno(msg, -e);
 	}
 	free(spans);
 	return rc;
@@ -1381,8 +1464,9 @@ int mapping_madvise(struct mapping *m, int advice, const int64_t *start_arg,
 	if (rc == 0) {
 		if (start + length > len)
 			length = len - start;
-		if (madvise(m->data + start, (size_t)length, advice) < 0)
-			rc = msg_fail_errno(msg, errno);
+		int e = madvise_in_chunks(m->data + start, (size_t)length, advice);
+		if (e < 0)
+			rc = msg_fail_errno(msg, -e);
 		else if (advice == MADV_GUARD_INSTALL)
 			m->guarded = true; /* under the exclusive lock: not advice_keeps_bytes */
 	}
@@ -1568,9 +1652,8 @@ static int lock_range(struct mapping *m, size_t off, size_t len, const struct me
 	if (rc < 0)
 		return rc;
 	atomic_store(&m->was_locked, true);
-	/* The raw call: the sanitizers' runtimes make the munlock a no-op. */
-	if (syscall(SYS_mlock2, m->data + off, len, 0) < 0) {
-		rc = msg_fail_errno(msg, errno);
+	if ((rc = mlock_in_chunks(m->data + off, len)) < 0) {
+		rc = msg_fail_errno(msg, -rc);
 		memlock_give(m->locked_held, want);
 		want = 0;
 	}
@@ -1584,10 +1667,14 @@ int mapping_lock(struct mapping *m, const int64_t *start, const int64_t *length,
 		 const struct memlock_rights *who, bool owner, struct msg *msg)
 {
 	size_t off, len;
-	pthread_rwlock_wrlock(&m->lock);
+	/* Shared: an mlock of gigabytes takes long, and reads need not wait. */
+	pthread_rwlock_rdlock(&m->lock);
 	int rc = range_of(m, "lock", start, length, &off, &len, msg);
-	if (rc == 0 && len > 0)
+	if (rc == 0 && len > 0) {
+		pthread_mutex_lock(&m->charge_lock);
 		rc = lock_range(m, off, len, who, owner, msg);
+		pthread_mutex_unlock(&m->charge_lock);
+	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
@@ -1596,13 +1683,15 @@ int mapping_unlock(struct mapping *m, const int64_t *start, const int64_t *lengt
 		   struct msg *msg)
 {
 	size_t off, len;
-	pthread_rwlock_wrlock(&m->lock);
+	pthread_rwlock_rdlock(&m->lock);
 	int rc = range_of(m, "unlock", start, length, &off, &len, msg);
 	if (rc == 0 && len > 0) {
+		pthread_mutex_lock(&m->charge_lock);
 		atomic_store(&m->was_locked, true);
 		if (syscall(SYS_munlock, m->data + off, len) < 0)
 			rc = msg_fail_errno(msg, errno);
 		settle_charge(m, 0);
+		pthread_mutex_unlock(&m->charge_lock);
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
@@ -1642,12 +1731,13 @@ int mapping_touch(struct mapping *m, const int64_t *start, const int64_t *length
  * file's clean page cache there (the kernel keeps dirty and mapped pages). */
 static int evict_pass(struct mapping *m, size_t off, size_t len, struct msg *msg)
 {
-	if (madvise(m->data + off, len, MADV_PAGEOUT) < 0)
-		return errno == EINVAL ? msg_fail(msg, EINVAL, "evict: the kernel cannot page out locked "
+	int e = madvise_in_chunks(m->data + off, len, MADV_PAGEOUT);
+	if (e < 0)
+		return e == -EINVAL ? msg_fail(msg, EINVAL, "evict: the kernel cannot page out locked "
 					      "or hugetlb pages (unlock them first)")
-				       : msg_fail_errno(msg, errno);
+				       : msg_fail_errno(msg, -e);
 	if (m->fd >= 0 && !m->anonymous) {
-		int e = posix_fadvise(m->fd, m->offset + (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
+		e = posix_fadvise(m->fd, m->offset + (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
 		if (e != 0)
 			return msg_fail_errno(msg, e);
 	}

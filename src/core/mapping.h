@@ -96,11 +96,16 @@ struct mapping {
 	size_t len;		/* lock */
 	size_t pos;		/* lock */
 	int fd;			/* lock; backing file or memfd; -1 without one */
-	/* lock (changed under it exclusively): the bytes of its pages that are
-	 * locked (flags=locked, the `lock` command), charged to *locked_held;
-	 * measured from the VMAs after every change that can lock or unlock. */
+	/* What the mapping holds locked. Changed under lock exclusively (a
+	 * resize, close), or under lock shared and charge_lock (lock, unlock:
+	 * they change no address, so reads go on beside them); charge_lock is
+	 * taken after lock, and nothing is waited for while holding it. */
+	pthread_mutex_t charge_lock;
+	/* The bytes of its pages that are locked (flags=locked, the `lock`
+	 * command), charged to *locked_held; measured from the VMAs after
+	 * every change that can lock or unlock. */
 	uint64_t locked_charge;
-	/* lock (set exclusively): its owner's right to lock memory, as learned
+	/* Its owner's right to lock memory, as learned
 	 * at `map` (flags=locked) or at their last `lock`; growing a mapping
 	 * whose end is locked locks the new pages, against it. Unknown (known
 	 * false) until then, which refuses such a growth. */

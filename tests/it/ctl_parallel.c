@@ -220,6 +220,49 @@ Test(ctl_parallel, slow_touch_does_not_hold_up_a_mapping_ctl)
 	finish_slow(slow);
 }
 
+/* lock of 64 GiB (each page the zero page, locked): seconds of mlock.
+ * Done in one call, it would hold the server's mmap lock all along, and
+ * any map (whose mmap takes that lock alone) would wait for it; and the
+ * mapping's own lock is held shared, so its reads go on too. */
+Test(ctl_parallel, slow_lock_does_not_hold_up_maps_or_reads)
+{
+	char out[512];
+	cr_assert_eq(root_cmd(&A, "map anon length=64G flags=private,noreserve prot=read name=y",
+			      out, sizeof out), 0, "%s", out);
+	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "lock");
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
+	expect_quick(&q, slow);
+	struct quick r = { -1, mp(&A, "maps/y/ctl"), "find x 0 1", 0 };
+	expect_quick(&r, slow);
+	finish_slow(slow);
+}
+
+/* The same for advice that works through the whole range. */
+Test(ctl_parallel, slow_advice_does_not_hold_up_maps)
+{
+	char out[512];
+	cr_assert_eq(root_cmd(&A, "map anon length=64G flags=private,noreserve prot=read name=y",
+			      out, sizeof out), 0, "%s", out);
+	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "madvise populate_read");
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
+	expect_quick(&q, slow);
+	finish_slow(slow);
+}
+
+/* flags=locked faults the whole mapping in. Inside mmap(2) that would hold
+ * the server's mmap lock for seconds, so another map (whose mmap takes it
+ * alone) would wait; and once one thread waits for it alone, every page
+ * fault of the server, in any mapping, waits behind it. */
+Test(ctl_parallel, slow_locked_map_does_not_hold_up_another_map)
+{
+	pid_t slow = start_slow(mp(&A, "ctl"), "map anon length=64G "
+				"flags=private,noreserve,locked prot=read name=slow");
+	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
+	expect_quick(&q, slow);
+	finish_slow(slow);
+	cr_expect(attr_num(&A, "quick", "size") == 4096);
+}
+
 /* Over 64 KiB through one open of a mapping's ctl (one inode for every
  * open): without FOPEN_STREAM its file position would pass the ctl's size,
  * so its next write would run alone, waiting for a slow one elsewhere. */

@@ -294,3 +294,24 @@ Test(locked, flags_locked_partly_unlocked_grows_as_it_is)
 	close_map(m);
 	cr_expect_eq(charged(&held), 0);
 }
+
+/* flags=locked is mlocked after the mmap, but keeps MAP_LOCKED's rules: a
+ * page that cannot be faulted in (prot=none) is no error, as Python's
+ * mmap(..., flags=MAP_PRIVATE | MAP_LOCKED, prot=0) succeeds. */
+Test(locked, flags_locked_with_prot_none_maps_as_map_locked_does)
+{
+	_Atomic uint64_t held = 0;
+	struct memlock_rights eight = limit_of(8);
+	struct memlock_source source = { rights_in, &eight };
+	struct mapping_request r;
+	mapping_request_init(&r);
+	r.length = 2 * page();
+	r.flags = MAP_PRIVATE | MAP_LOCKED;
+	r.prot = PROT_NONE;
+	r.locked_held = &held;
+	r.memlock = &source;
+	struct mapping *m = must_map(&r);
+	cr_expect_eq(locked_pages(m, 0, 2), 2, "its VMA is locked");
+	cr_expect_eq(charged(&held), 2);
+	close_map(m);
+}
