@@ -855,10 +855,22 @@ static int reserve_blocks(struct mapping *m, int64_t from, int64_t to, struct ms
 	return 0;
 }
 
+/* The mapping's source mapped again at len. As mremap would, it faults in
+ * nothing (MAP_POPULATE and MAP_LOCKED are left out): the locks are the
+ * caller's to carry (carry_locks), but one of a flags=locked mapping
+ * that has no pages yet is locked whole, as its first mmap was. */
 static void *map_fresh(struct mapping *m, size_t len)
 {
 	int anon = m->fd < 0 ? MAP_ANONYMOUS : 0;
-	return map_gapped(len, m->prot, m->flags | anon, m->fd, m->anonymous ? 0 : m->offset);
+	int flags = m->flags & ~(MAP_POPULATE | MAP_LOCKED);
+	void *p = map_gapped(len, m->prot, flags | anon, m->fd, m->anonymous ? 0 : m->offset);
+	int rc = p != MAP_FAILED && !m->data && (m->flags & MAP_LOCKED) ? lock_new_mapping(p, len) : 0;
+	if (rc < 0) {
+		unmap_gapped(p, len, m->flags);
+		errno = -rc;
+		return MAP_FAILED;
+	}
+	return p;
 }
 
 #define PM_PRESENT (1ull << 63)
@@ -903,10 +915,11 @@ static int carry_pages(struct mapping *m, char *to, size_t n, struct msg *msg)
 	return rc;
 }
 
-/* Give a fresh mapping `to` of new_len the locks the old one has, as mremap
- * would have kept them: the same ranges locked (a flags=locked mapping
- * that was partly unlocked stays so), and the new pages too where the old
- * end was locked. What it locks is charged already (take_growth). */
+/* Give a fresh mapping `to` of new_len (map_fresh: nothing locked) the
+ * locks the old one has, as mremap would have kept them: the same ranges
+ * locked (a flags=locked mapping that was partly unlocked stays so), and
+ * the new pages too where the old end was locked. What it locks is
+ * charged already (take_growth). */
 static int carry_locks(struct mapping *m, char *to, size_t new_len, struct msg *msg)
 {
 	size_t old_span = span_of(m->len), new_span = span_of(new_len);
@@ -919,8 +932,6 @@ static int carry_locks(struct mapping *m, char *to, size_t new_len, struct msg *
 	if (rc < 0)
 		return msg_fail(msg, -rc, "cannot read which pages are locked (/proc/self/smaps): %s",
 				strerror(-rc));
-	if ((m->flags & MAP_LOCKED) && syscall(SYS_munlock, to, new_span) < 0)
-		rc = msg_fail_errno(msg, errno);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		size_t from = spans[i].lo - (uintptr_t)m->data, end = spans[i].hi - (uintptr_t)m->data;
 		if (end == old_span)

@@ -172,3 +172,43 @@ Test(chunks, lock_advice_and_evict_go_in_chunks)
 	seen.on = false;
 	close_map(m);
 }
+
+/* 64 MiB of shared memory, split in two VMAs (page 1 advised apart), so
+ * that a resize maps it afresh: the fresh map, as mremap, faults in
+ * nothing at once, and what it locks again goes in chunks. */
+static struct mapping *split_shared(int more_flags)
+{
+	static struct memlock_source source = { rights_in, NULL };
+	struct mapping_request r;
+	mapping_request_init(&r);
+	r.length = 64 << 20;
+	r.flags = MAP_SHARED | more_flags;
+	r.locked_held = &held;
+	r.memlock = &source;
+	struct mapping *m = must_map(&r);
+	cr_assert_eq(__real_madvise(m->data + page(), (size_t)page(), MADV_DONTFORK), 0);
+	return m;
+}
+
+Test(chunks, a_fresh_map_in_a_resize_faults_in_nothing_at_once)
+{
+	struct msg msg = { "" };
+	struct mapping *m = split_shared(MAP_POPULATE);
+	reset();
+	cr_expect_eq(mapping_resize(m, 96 << 20, &msg), 0, "%s", msg.text);
+	cr_expect_eq(seen.mmap_flags & MAP_POPULATE, 0, "the fresh map was given MAP_POPULATE");
+	seen.on = false;
+	close_map(m);
+
+	m = split_shared(MAP_LOCKED);
+	reset();
+	cr_expect_eq(mapping_resize(m, 96 << 20, &msg), 0, "%s", msg.text);
+	cr_expect_eq(seen.mmap_flags & MAP_LOCKED, 0, "the fresh map was given MAP_LOCKED");
+	cr_expect_leq(seen.longest, CHUNK, "one call of %zu bytes", seen.longest);
+	struct addr_range all = { (uintptr_t)m->data, (uintptr_t)m->data + m->len };
+	cr_expect_eq(memlock_bytes_in(&all, 1), (int64_t)m->len, "all of it locked again");
+	cr_expect_eq(atomic_load(&held), m->len);
+	seen.on = false;
+	close_map(m);
+	cr_expect_eq(atomic_load(&held), 0);
+}

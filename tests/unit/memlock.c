@@ -315,3 +315,20 @@ Test(locked, flags_locked_with_prot_none_maps_as_map_locked_does)
 	cr_expect_eq(charged(&held), 2);
 	close_map(m);
 }
+
+/* A flags=locked mapping resized to nothing and grown again is locked whole
+ * again, as its first mmap was, and charged for it first. */
+Test(locked, flags_locked_grown_from_nothing_is_locked_again)
+{
+	struct msg msg = { "" };
+	_Atomic uint64_t held = 0;
+	struct memlock_rights four = limit_of(4);
+	struct mapping *m = owned_map(4, MAP_SHARED | MAP_LOCKED, &held, &four);
+	cr_assert_eq(mapping_resize(m, 0, &msg), 0, "%s", msg.text);
+	cr_expect_eq(charged(&held), 0);
+	cr_expect_eq(mapping_resize(m, 8 * page(), &msg), -ENOMEM, "8 pages past 4");
+	cr_expect_eq(mapping_resize(m, 3 * page(), &msg), 0, "%s", msg.text);
+	cr_expect_eq(locked_pages(m, 0, 3), 3);
+	cr_expect_eq(charged(&held), 3);
+	close_map(m);
+}
