@@ -20,8 +20,32 @@ case $prog in
 esac
 TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/mmapfs-test.XXXXXX") || exit 1
 export TMPDIR
-"$prog" --tap=- --timeout 120 "$@"
+# Criterion's --timeout does not stop a test that spins (2.4.1: only a
+# test's own .timeout does), so a watchdog bounds the whole program:
+# past MMAPFS_TEST_LIMIT seconds (600) it kills the program and the
+# workers it forked (each in a process group of its own), and says so in
+# the TAP stream, which makes the program fail.
+limit=${MMAPFS_TEST_LIMIT:-600}
+"$prog" --tap=- --timeout 120 "$@" &
+pid=$!
+fifo=$TMPDIR/.watchdog
+mkfifo "$fifo"
+(
+	sleep "$limit" &
+	echo $! >"$fifo"
+	wait $!
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "Bail out! $prog was still running after $limit s (a hang): killed"
+		pkill -KILL -P "$pid"
+		kill -KILL "$pid"
+	fi
+) 2>/dev/null &
+watchdog=$!
+read -r sleeper <"$fifo"
+wait "$pid"
 rc=$?
+kill "$sleeper" 2>/dev/null
+wait "$watchdog"
 # Leftovers can only come from a test that crashed past its own clean-up.
 awk -v d="$TMPDIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | while read -r m; do
 	# /proc/mounts writes a space as \040 (a tab \011, a newline \012):
