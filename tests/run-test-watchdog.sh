@@ -26,6 +26,8 @@ else
 	echo "not ok 2 - the run passed"
 fi
 worker=$(cat "$d/worker" 2>/dev/null)
+# SIGKILL is sent, not waited for: give the worker a moment to be gone.
+[ -n "$worker" ] && timeout 10 tail --pid="$worker" -f /dev/null
 if [ -n "$worker" ] && ! kill -0 "$worker" 2>/dev/null; then
 	echo "ok 3 - the worker in its own process group is gone"
 else
