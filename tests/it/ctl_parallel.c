@@ -140,6 +140,16 @@ static long long expect_quick(struct quick *q, pid_t slow)
 	return took;
 }
 
+/* y: LENGTH of private read-only memory, every page the zero page: what
+ * the slow commands on a mapping's ctl work through, with no memory. */
+static void map_zero_pages(const char *length)
+{
+	char command[128], out[512];
+	snprintf(command, sizeof command,
+		 "map anon length=%s flags=private,noreserve prot=read name=y", length);
+	cr_assert_eq(root_cmd(&A, command, out, sizeof out), 0, "%s", out);
+}
+
 /* ---- the root ctl ------------------------------------------------------ */
 
 Test(ctl_parallel, slow_map_does_not_hold_up_a_fresh_open)
@@ -210,9 +220,7 @@ Test(ctl_parallel, slow_map_does_not_hold_up_a_long_used_open)
 
 Test(ctl_parallel, slow_touch_does_not_hold_up_a_mapping_ctl)
 {
-	char out[512];
-	cr_assert_eq(root_cmd(&A, "map anon length=16G flags=private,noreserve prot=read name=y",
-			      out, sizeof out), 0, "%s", out);
+	map_zero_pages("16G");
 	/* touch reads every page of 16 GiB (each the zero page): seconds. */
 	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "touch");
 	struct quick q = { -1, mp(&A, "maps/y/ctl"), "find x 0 1", 0 };
@@ -226,9 +234,7 @@ Test(ctl_parallel, slow_touch_does_not_hold_up_a_mapping_ctl)
  * mapping's own lock is held shared, so its reads go on too. */
 Test(ctl_parallel, slow_lock_does_not_hold_up_maps_or_reads)
 {
-	char out[512];
-	cr_assert_eq(root_cmd(&A, "map anon length=64G flags=private,noreserve prot=read name=y",
-			      out, sizeof out), 0, "%s", out);
+	map_zero_pages("64G");
 	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "lock");
 	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
 	expect_quick(&q, slow);
@@ -240,9 +246,7 @@ Test(ctl_parallel, slow_lock_does_not_hold_up_maps_or_reads)
 /* The same for advice that works through the whole range. */
 Test(ctl_parallel, slow_advice_does_not_hold_up_maps)
 {
-	char out[512];
-	cr_assert_eq(root_cmd(&A, "map anon length=64G flags=private,noreserve prot=read name=y",
-			      out, sizeof out), 0, "%s", out);
+	map_zero_pages("64G");
 	pid_t slow = start_slow(mp(&A, "maps/y/ctl"), "madvise populate_read");
 	struct quick q = { -1, mp(&A, "ctl"), "map anon length=4096 name=quick", 0 };
 	expect_quick(&q, slow);
@@ -268,9 +272,7 @@ Test(ctl_parallel, slow_locked_map_does_not_hold_up_another_map)
  * so its next write would run alone, waiting for a slow one elsewhere. */
 Test(ctl_parallel, slow_touch_does_not_hold_up_a_long_used_mapping_ctl)
 {
-	char out[512];
-	cr_assert_eq(root_cmd(&A, "map anon length=16G flags=private,noreserve prot=read name=y",
-			      out, sizeof out), 0, "%s", out);
+	map_zero_pages("16G");
 	int fd = open(mp(&A, "maps/y/ctl"), O_RDWR);
 	cr_assert(fd >= 0, "%s", strerror(errno));
 	static char batch[60000], results[65536];
@@ -296,9 +298,7 @@ Test(ctl_parallel, slow_touch_does_not_hold_up_a_long_used_mapping_ctl)
  * command would wait for a slow one. */
 Test(ctl_parallel, a_shell_redirect_to_a_mapping_ctl_leaves_later_writes_parallel)
 {
-	char out[512];
-	cr_assert_eq(root_cmd(&A, "map anon length=16G flags=private,noreserve prot=read name=y",
-			      out, sizeof out), 0, "%s", out);
+	map_zero_pages("16G");
 	int fd = open(mp(&A, "maps/y/ctl"), O_WRONLY | O_TRUNC);
 	cr_assert(fd >= 0, "%s", strerror(errno));
 	cr_assert_eq(write(fd, "seek 0", 6), 6, "%s", strerror(errno));
