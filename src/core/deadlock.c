@@ -177,18 +177,29 @@ static int follow_text(struct walk *w, int fd, const char *after)
 	return rc;
 }
 
+/* Open name in w->dir (O_PATH), check its mount, and stat the descriptor
+ * itself: 0, or -errno with *fd -1 if the open failed, else *fd open. */
+static int open_checked(struct walk *w, const char *name, int flags, int *fd, struct stat *st)
+{
+	*fd = openat(w->dir, name, flags);
+	if (*fd < 0)
+		return msg_fail_errno(w->msg, errno);
+	int rc = check_mount(*fd, &w->ids, w->own_dev, w->msg);
+	if (rc == 0 && fstatat(*fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		rc = msg_fail_errno(w->msg, errno);
+	return rc;
+}
+
 /* A /proc symlink: a magic link (/proc/PID/fd/N, cwd, root, exe...) names
  * a file, not a path, so its text cannot be walked; let the kernel jump to
  * it (a jump looks nothing up) and check where it landed. */
 static int follow_magic(struct walk *w, const char *name)
 {
-	int fd = openat(w->dir, name, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return msg_fail_errno(w->msg, errno);
-	int rc = check_mount(fd, &w->ids, w->own_dev, w->msg);
 	struct stat st;
-	if (rc == 0 && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		rc = msg_fail_errno(w->msg, errno);
+	int fd;
+	int rc = open_checked(w, name, O_PATH | O_CLOEXEC, &fd, &st);
+	if (fd < 0)
+		return rc;
 	/* A descriptor of a symlink itself (O_PATH|O_NOFOLLOW): opening
 	 * through it fails as well. */
 	if (rc == 0 && S_ISLNK(st.st_mode))
@@ -205,13 +216,11 @@ static int follow_magic(struct walk *w, const char *name)
 /* Look up one name in w->dir; after is what follows it in the path. */
 static int walk_step(struct walk *w, const char *name, const char *after)
 {
-	int fd = openat(w->dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return msg_fail_errno(w->msg, errno);
-	int rc = check_mount(fd, &w->ids, w->own_dev, w->msg);
 	struct stat st;
-	if (rc == 0 && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		rc = msg_fail_errno(w->msg, errno);
+	int fd;
+	int rc = open_checked(w, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, &fd, &st);
+	if (fd < 0)
+		return rc;
 	if (rc == 0 && S_ISLNK(st.st_mode)) {
 		if (++w->links > MAX_LINKS)
 			rc = msg_fail_errno(w->msg, ELOOP);
